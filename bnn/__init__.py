@@ -1,0 +1,1 @@
+"""xnor-mram: binarized neural networks trained with bit errors (XNOR-popcount engine)."""

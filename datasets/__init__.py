@@ -1,0 +1,1 @@
+"""Official dataset formats -> verified HDF5 cache -> arrays and mini-batches."""

@@ -1,0 +1,1 @@
+"""The STT-MRAM write-error calculator (pure NumPy)."""

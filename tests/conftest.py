@@ -1,0 +1,30 @@
+"""Shared fixtures: where the real data lives, and a private cache folder per test session."""
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_root():
+    """The folder with the real MNIST / CIFAR-10 copies: $XNOR_MRAM_DATA, else ../shared/data beside the repo."""
+    env = os.environ.get("XNOR_MRAM_DATA")
+    root = Path(env) if env else REPO.parent / "shared" / "data"
+    return root if root.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def data_root():
+    root = shared_data_root()
+    if root is None:
+        pytest.skip("real data not found: set XNOR_MRAM_DATA to the folder holding mnist/ and cifar10-jpeg/")
+    return root
+
+
+@pytest.fixture(scope="session")
+def mnist_dir(data_root):
+    path = data_root / "mnist"
+    if not path.is_dir():
+        pytest.skip(f"real MNIST not found in {path}")
+    return path
