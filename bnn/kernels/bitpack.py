@@ -1,0 +1,173 @@
+"""Packing ±1 tensors into uint64 words, and back.
+
+The one bit convention of the project
+-------------------------------------
+A binary value is stored as one bit: **bit 1 means +1, bit 0 means −1**, and packing takes the sign of a real
+number with ``sign(0) = +1`` (bit = ``x >= 0``; NaN compares false and packs as −1).  Element ``i`` of the packed
+axis lands in word ``i // 64`` at bit ``i % 64`` (least significant bit first).  A packed axis of ``nbits``
+elements becomes a word axis of ``ceil(nbits / 64)`` words; the unused high bits of the last word (the *tail*)
+are always 0.  Tail bits are 0 in both operands of every XNOR product, so ``a ^ b`` is 0 there and they never
+count; any code that edits packed words (bit flips) must keep them 0, and the kernels check that they are.
+
+Layouts (all C-contiguous ``uint64``)
+-------------------------------------
+- ``pack_signs(x, axis)``: the shape of ``x`` with ``axis`` replaced by its word count.
+- ``pack_conv_input(x)``: NCHW activations → ``(N, H, W, CW)``, the C channels of each pixel packed into
+  ``CW = ceil(C / 64)`` words.  A convolution then gathers whole words per kernel tap instead of bits.
+- ``pack_conv_weights(w)``: OIHW weights → ``(O, KH, KW, CW)``, the same per-tap channel words.
+``unpack_signs`` and ``unpack_conv_input`` invert these (e.g. to read back activations after bit flips).
+"""
+import numpy as np
+from numba import njit, prange
+
+WORD_BITS = 64
+
+
+def n_words(nbits):
+    """Number of uint64 words holding ``nbits`` bits."""
+    return (nbits + WORD_BITS - 1) // WORD_BITS
+
+
+def tail_mask(nbits):
+    """The valid bits of the last word of an ``nbits``-bit axis, as a uint64 (all ones when nbits % 64 == 0)."""
+    rem = nbits % WORD_BITS
+    return np.uint64(0xFFFFFFFFFFFFFFFF) if rem == 0 else np.uint64((1 << rem) - 1)
+
+
+def as_real_array(x, name="x"):
+    """``x`` as a float32/float64 array; other real dtypes are cast to float32 (signs are preserved)."""
+    x = np.asarray(x)
+    if x.dtype in (np.float32, np.float64):
+        return x
+    if x.dtype == np.bool_ or not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise TypeError(f"{name} must be a real (float or integer) array, got dtype {x.dtype}")
+    return x.astype(np.float32)
+
+
+def check_packed(packed, nbits, axis=-1, name="packed"):
+    """Validate a packed array: uint64, ``ceil(nbits/64)`` words along ``axis``, tail bits 0. Returns the array."""
+    if not isinstance(packed, np.ndarray) or packed.dtype != np.uint64:
+        raise TypeError(f"{name} must be a numpy uint64 array, got {getattr(packed, 'dtype', type(packed))}")
+    if int(nbits) != nbits or nbits < 1:
+        raise ValueError(f"nbits must be a positive integer, got {nbits}")
+    if packed.ndim == 0:
+        raise ValueError(f"{name} must have at least one axis (the word axis)")
+    words = packed.shape[axis]
+    if words != n_words(nbits):
+        raise ValueError(f"{name} has {words} words along axis {axis}, expected ceil({nbits}/64) = {n_words(nbits)}")
+    last = np.take(packed, words - 1, axis=axis)
+    if np.any(last & ~tail_mask(nbits)):
+        raise ValueError(f"{name} has tail bits set beyond bit {nbits} of its last word; they must be 0")
+    return packed
+
+
+@njit(parallel=True, cache=True)
+def _pack_rows(x, out):
+    """x: (R, nbits) float → out: (R, words) uint64, signs packed along the contiguous last axis."""
+    rows, nbits = x.shape
+    for r in prange(rows):
+        for wd in range(out.shape[1]):
+            start = wd * 64
+            stop = min(start + 64, nbits)
+            word = np.uint64(0)
+            for b in range(stop - start):
+                if x[r, start + b] >= 0:
+                    word |= np.uint64(1) << np.uint64(b)
+            out[r, wd] = word
+
+
+@njit(parallel=True, cache=True)
+def _pack_middle(x, out):
+    """x: (A, nbits, B) float → out: (A, B, words) uint64, signs packed along the middle axis.
+
+    The loop over the contiguous axis B is innermost, so it vectorizes; each bit plane is OR-ed in at once.
+    """
+    outer, nbits, inner = x.shape
+    words = out.shape[2]
+    for t in prange(outer * words):
+        a = t // words
+        wd = t % words
+        acc = np.zeros(inner, np.uint64)
+        start = wd * 64
+        stop = min(start + 64, nbits)
+        for b in range(stop - start):
+            shift = np.uint64(b)
+            for i in range(inner):
+                acc[i] |= np.uint64(x[a, start + b, i] >= 0) << shift
+        for i in range(inner):
+            out[a, i, wd] = acc[i]
+
+
+def _pack_axis_to_last(x, axis):
+    """Pack ``x`` along ``axis``; the words go to a new last axis: shape = x.shape without axis, + (words,)."""
+    x = np.ascontiguousarray(as_real_array(x))
+    if x.ndim == 0:
+        raise ValueError("x must have at least one axis to pack along")
+    axis = _normalize_axis(axis, x.ndim)
+    nbits = x.shape[axis]
+    if nbits < 1:
+        raise ValueError(f"cannot pack an empty axis {axis} of shape {x.shape}")
+    outer = int(np.prod(x.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(x.shape[axis + 1:], dtype=np.int64))
+    rest = x.shape[:axis] + x.shape[axis + 1:]
+    if inner == 1:
+        out = np.empty((outer, n_words(nbits)), np.uint64)
+        _pack_rows(x.reshape(outer, nbits), out)
+    else:
+        out = np.empty((outer, inner, n_words(nbits)), np.uint64)
+        _pack_middle(x.reshape(outer, nbits, inner), out)
+    return out.reshape(rest + (n_words(nbits),)), nbits
+
+
+def _normalize_axis(axis, ndim):
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of range for an array with {ndim} dimensions")
+    return axis % ndim
+
+
+def pack_signs(x, axis=-1):
+    """Pack the signs of ``x`` along ``axis`` into uint64 words (bit 1 = x >= 0 = +1).
+
+    x: real array of any shape.  Returns ``(packed, nbits)``: ``packed`` has ``x``'s shape with ``axis`` replaced by
+    ``ceil(nbits / 64)`` words (C-contiguous), and ``nbits = x.shape[axis]``.
+    """
+    words_last, nbits = _pack_axis_to_last(x, axis)
+    axis = _normalize_axis(axis, words_last.ndim)
+    if axis == words_last.ndim - 1:
+        return words_last, nbits
+    return np.ascontiguousarray(np.moveaxis(words_last, -1, axis)), nbits
+
+
+def unpack_signs(packed, nbits, axis=-1, dtype=np.float32):
+    """Inverse of :func:`pack_signs`: uint64 words along ``axis`` → ±1 array with ``nbits`` elements there."""
+    check_packed(packed, nbits, axis)
+    words_last = np.moveaxis(packed, axis, -1)
+    as_bytes = np.ascontiguousarray(words_last).astype("<u8", copy=False).view(np.uint8)
+    bits = np.unpackbits(as_bytes, axis=-1, count=nbits, bitorder="little")
+    signs = (2 * bits.astype(np.int8) - 1).astype(dtype)
+    return np.moveaxis(signs, -1, axis)
+
+
+def pack_conv_input(x):
+    """Pack NCHW activations per pixel: (N, C, H, W) real → (N, H, W, ceil(C/64)) uint64 (channel c at bit c%64)."""
+    x = as_real_array(x)
+    if x.ndim != 4:
+        raise ValueError(f"x must be NCHW with 4 dimensions, got shape {x.shape}")
+    words_last, _ = _pack_axis_to_last(x, 1)
+    return words_last
+
+
+def pack_conv_weights(w):
+    """Pack OIHW weights per tap: (O, C, KH, KW) real → (O, KH, KW, ceil(C/64)) uint64."""
+    w = as_real_array(w, "w")
+    if w.ndim != 4:
+        raise ValueError(f"w must be OIHW with 4 dimensions, got shape {w.shape}")
+    words_last, _ = _pack_axis_to_last(w, 1)
+    return words_last
+
+
+def unpack_conv_input(xp, channels, dtype=np.float32):
+    """Inverse of :func:`pack_conv_input`: (N, H, W, CW) uint64 → (N, channels, H, W) ±1 array."""
+    if not isinstance(xp, np.ndarray) or xp.ndim != 4:
+        raise ValueError(f"xp must be a packed (N, H, W, words) array, got {getattr(xp, 'shape', type(xp))}")
+    return np.ascontiguousarray(np.moveaxis(unpack_signs(xp, channels, axis=-1, dtype=dtype), -1, 1))

@@ -1,0 +1,85 @@
+"""Plain-NumPy twins of the Numba kernels: slow, obviously correct, and compared with them bit for bit in tests.
+
+They share no code with the kernels beyond the bit convention of :mod:`bnn.kernels.bitpack`.
+"""
+import numpy as np
+
+from .bitpack import n_words
+
+
+def sign(x):
+    """±1 with sign(0) = +1, as float64."""
+    return np.where(np.asarray(x) >= 0, 1.0, -1.0)
+
+
+def pack_signs(x, axis=-1):
+    """Twin of bitpack.pack_signs via np.packbits (little bit order, little-endian words)."""
+    bits = np.moveaxis(np.asarray(x) >= 0, axis, -1)
+    nbits = bits.shape[-1]
+    padded = np.zeros(bits.shape[:-1] + (64 * n_words(nbits),), np.uint8)
+    padded[..., :nbits] = bits
+    words = np.packbits(padded, axis=-1, bitorder="little").view("<u8").astype(np.uint64)
+    return np.ascontiguousarray(np.moveaxis(words, -1, axis)), nbits
+
+
+def popcount(words):
+    """Twin of popcount.popcount: set bits per uint64, counted one bit at a time."""
+    words = np.asarray(words, np.uint64)
+    return sum(((words >> np.uint64(b)) & np.uint64(1)).astype(np.uint8) for b in range(64)).astype(np.uint8)
+
+
+def unpack_rows(packed, nbits):
+    """(R, W) words → (R, nbits) ±1 int64, bit by bit."""
+    bit = np.arange(nbits)
+    return np.where((packed[:, bit // 64] >> (bit % 64).astype(np.uint64)) & np.uint64(1), 1, -1).astype(np.int64)
+
+
+def xnor_gemm(a_packed, b_packed, k):
+    """Twin of gemm.xnor_gemm: integer matmul of the unpacked ±1 rows."""
+    return (unpack_rows(a_packed, k) @ unpack_rows(b_packed, k).T).astype(np.int32)
+
+
+def binary_dense(x, w):
+    """Twin of gemm.binary_dense: float64 matmul of signs."""
+    return (sign(x) @ sign(w).T).astype(np.float32)
+
+
+def im2col(x, kh, kw, stride=1, padding=0):
+    """Twin of im2col.im2col, cs231n style: one strided slice per kernel tap."""
+    n, c, h, w = x.shape
+    oh, ow = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    xpad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    cols = np.empty((n, c, kh, kw, oh, ow), x.dtype)
+    for ky in range(kh):
+        for kx in range(kw):
+            cols[:, :, ky, kx] = xpad[:, :, ky:ky + stride * oh:stride, kx:kx + stride * ow:stride]
+    return cols.transpose(0, 4, 5, 1, 2, 3).reshape(n * oh * ow, c * kh * kw)
+
+
+def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
+    """Twin of im2col.col2im: the transpose of the slicing above, summing overlaps."""
+    n, c, h, w = x_shape
+    oh, ow = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    cols6 = cols.reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)
+    xpad = np.zeros((n, c, h + 2 * padding, w + 2 * padding), cols.dtype)
+    for ky in range(kh):
+        for kx in range(kw):
+            xpad[:, :, ky:ky + stride * oh:stride, kx:kx + stride * ow:stride] += cols6[:, :, ky, kx]
+    return xpad[:, :, padding:padding + h, padding:padding + w]
+
+
+def binary_conv2d(x, w, stride=1, padding=0):
+    """Twin of conv.binary_conv2d: float64 convolution of zero-padded sign(x) with sign(w)."""
+    n = x.shape[0]
+    o, _, kh, kw = w.shape
+    cols = im2col(sign(x), kh, kw, stride, padding)   # padding is applied after sign: padded entries are 0
+    out = cols @ sign(w).reshape(o, -1).T
+    oh, ow = (x.shape[2] + 2 * padding - kh) // stride + 1, (x.shape[3] + 2 * padding - kw) // stride + 1
+    return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2).astype(np.float32)
+
+
+def set_bits(positions, rows, nbits, mask):
+    """Twin of flips.set_bits: OR single bits into mask (rows, words) in place."""
+    positions = np.asarray(positions, np.int64)
+    row, bit = positions // nbits, positions % nbits
+    np.bitwise_or.at(mask, (row, bit // 64), np.left_shift(np.uint64(1), (bit % 64).astype(np.uint64)))
