@@ -1,0 +1,465 @@
+"""BER sweeps: one independent training run per (bit error rate, repeat), in parallel, resumable, shareable.
+
+A sweep trains the same base config once per (BER, repeat) pair, each run with the training-time BER replaced and its
+own seed, and collects the results. Runs are tested without errors (the error config's default).
+
+Folder layout of a sweep into DIR:
+
+    DIR/runs/ber=<b>/rep=<r>/    one run; <b> is repr(float(ber)) (exact, so distinct rates never share a folder)
+        config.json              the run's full training config, written before training starts
+        result.json              written atomically when the run has finished: summary row, per-epoch history, config
+        .lock                    fcntl lock held by the process training the run
+        (plus whatever the trainer writes: metrics.csv and its checkpoint, from which an interrupted run resumes)
+    DIR/results.csv              one row per finished run (RESULT_COLUMNS), rebuilt from every result.json
+    DIR/results.h5               the same rows, plus per-run groups with per-epoch history, config and package version
+    DIR/results.lock             serializes the rebuilds of results.csv / results.h5
+
+Seeds. Run (BER index i, repeat r) of a sweep with base seed s trains with the integer
+
+    SeedSequence(s, spawn_key=(i, r)).generate_state(1, uint64)[0] >> 1     (63 bits, fits int64)
+
+which is the state of `SeedSequence(s).spawn(...)[i].spawn(...)[r]`: independent streams for every run, reproducible
+from (s, i, r) alone, and unchanged when repeats are added or BERs appended to the list. The index is the position
+in the sweep's BER list, so reordering the list changes the seeds; a rerun that would give an existing finished or
+started run a different seed or config raises instead of mixing two sweeps in one folder.
+
+Rerunning a sweep skips finished runs and resumes interrupted ones (the trainer resumes from its checkpoint).
+Two sweeps started into one folder never train a run twice: a run is trained only under its exclusive lock, a sweep
+that finds a run locked comes back to it after its other runs and waits for the lock, then reads the result. Locks
+are released by the kernel when a process dies, so a killed sweep leaves no stale lock. (On a cluster, DIR must be on
+a shared filesystem whose flock works across machines.)
+
+Parallelism. Locally a process pool ("spawn": fresh interpreters, no forked Numba thread pools) of `workers`
+processes, started with NUMBA_NUM_THREADS / OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS = `threads` in
+their environment, so their libraries start that many threads; by default workers x threads <= cores. With
+`scheduler` (a Dask distributed address or Client) runs are Dask tasks. Every run also calls
+`numba.set_num_threads(threads)` (default 1 on Dask: give Dask workers one thread per core).
+"""
+import csv
+import dataclasses
+import fcntl
+import io
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from multiprocessing import get_context
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+RESULT_COLUMNS = ("ber", "repeat", "seed", "final_test_accuracy", "best_test_accuracy", "seconds")
+THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What the sweep knows about the training engine: these three functions and nothing else.
+
+def run_config(base, ber, seed):
+    """The training config of one run: `base` with its seed and its training-time bit error rate replaced.
+
+    The only place that knows the training config's field names.
+    """
+    return dataclasses.replace(base, seed=seed, errors=dataclasses.replace(base.errors, ber=ber))
+
+
+def default_trainer():
+    """The engine's `train(config, out_dir, resume=...)`, imported only when a sweep runs real training."""
+    from bnn.train import train
+    return train
+
+
+def run_summary(outcome):
+    """(final_test_accuracy, best_test_accuracy, seconds, history) of what the trainer returned.
+
+    history: list of per-epoch dicts of numbers (the rows of metrics.csv).
+    """
+    return (float(outcome.final_test_accuracy), float(outcome.best_test_accuracy), float(outcome.seconds),
+            [dict(row) for row in outcome.history])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Planning: which runs, which seeds, which folders.
+
+def run_seed(base_seed, ber_index, repeat):
+    """The seed of run (ber_index, repeat): see the module docstring. Returns a non-negative int < 2**63."""
+    for name, value in (("base_seed", base_seed), ("ber_index", ber_index), ("repeat", repeat)):
+        if int(value) != value or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    state = np.random.SeedSequence(int(base_seed), spawn_key=(int(ber_index), int(repeat))).generate_state(1, np.uint64)
+    return int(state[0] >> np.uint64(1))
+
+
+def run_dir(out_dir, ber, repeat):
+    """DIR/runs/ber=<repr(ber)>/rep=<repeat>."""
+    return Path(out_dir) / "runs" / f"ber={float(ber)!r}" / f"rep={int(repeat)}"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One planned run: everything a worker needs (picklable)."""
+    ber_index: int
+    ber: float
+    repeat: int
+    seed: int
+    config: object
+    directory: Path
+
+    @property
+    def label(self):
+        return f"ber={self.ber:g} rep={self.repeat}"
+
+
+def check_bers(bers):
+    """The BER list as floats; raises ValueError unless it is non-empty, duplicate-free and within [0, 1]."""
+    bers = [float(b) for b in bers]
+    if not bers:
+        raise ValueError("a sweep needs at least one BER, got an empty list")
+    for b in bers:
+        if not 0.0 <= b <= 1.0:
+            raise ValueError(f"every BER must be a probability in [0, 1], got {b}")
+    if len(set(bers)) != len(bers):
+        raise ValueError(f"BERs must be distinct, got {bers}")
+    return bers
+
+
+def plan(base_config, bers, repeats, out_dir, seed=0, make_config=run_config):
+    """The list of RunSpecs of a sweep, BER-major (all repeats of the first BER first)."""
+    bers = check_bers(bers)
+    if int(repeats) != repeats or repeats < 1:
+        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    specs = []
+    for i, ber in enumerate(bers):
+        for r in range(int(repeats)):
+            s = run_seed(seed, i, r)
+            specs.append(RunSpec(i, ber, r, s, make_config(base_config, ber, s), run_dir(out_dir, ber, r)))
+    return specs
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Files: atomic writes and locks.
+
+def package_version():
+    """The installed xnor-mram version, else the one in setup.cfg beside the package, else 'unknown'."""
+    from importlib import metadata
+    try:
+        return metadata.version("xnor-mram")
+    except metadata.PackageNotFoundError:
+        import configparser
+        cfg = configparser.ConfigParser()
+        cfg.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+        return cfg.get("metadata", "version", fallback="unknown")
+
+
+def _atomic_path(path):
+    return path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+
+
+def write_atomic(path, write):
+    """Call write(temp_path), then move the temp file onto `path`, so readers see the old or the new file whole."""
+    path = Path(path)
+    tmp = _atomic_path(path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path, text):
+    write_atomic(path, lambda tmp: tmp.write_text(text))
+
+
+@contextmanager
+def locked(path, blocking=True):
+    """Hold an exclusive flock on `path` (created if missing); yields False instead if busy and not blocking."""
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def config_record(config):
+    """The config as plain JSON data (dicts, lists, numbers, strings)."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One run, executed in a worker.
+
+@dataclasses.dataclass(frozen=True)
+class RunOutcome:
+    """status: 'ran' (trained now), 'skipped' (finished before), or 'busy' (another process holds the run)."""
+    status: str
+    record: dict | None
+
+
+@contextmanager
+def thread_environment(threads):
+    """Set the thread-count variables of Numba, OpenMP and BLAS to `threads` for processes started inside the block
+    (spawned workers read them before importing NumPy or Numba); the caller's values are restored afterwards."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: str(threads) for name in THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def set_numba_threads(threads):
+    """Let Numba's parallel loops started from the calling thread use at most `threads` threads."""
+    import numba
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+
+
+def _check_same(spec, what, found, expected):
+    if found != expected:
+        raise ValueError(f"{spec.directory} holds a run with a different {what} than this sweep plans "
+                         f"(found {found!r}, expected {expected!r}); use another output folder")
+
+
+def read_result(spec):
+    """The finished run's record from result.json, or None if it has not finished. Raises if it is another run's."""
+    path = spec.directory / "result.json"
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text())
+    _check_same(spec, "seed", record["seed"], spec.seed)
+    _check_same(spec, "config", record["config"], config_record(spec.config))
+    return record
+
+
+def execute_run(spec, trainer, threads, wait=False):
+    """Train one run unless it is finished or busy; returns a RunOutcome. Resumes from the trainer's checkpoint.
+
+    wait: block until another process holding the run releases it (then read its result) instead of returning 'busy'.
+    """
+    set_numba_threads(threads)
+    spec.directory.mkdir(parents=True, exist_ok=True)
+    with locked(spec.directory / ".lock", blocking=wait) as got_lock:
+        if not got_lock:
+            return RunOutcome("busy", None)
+        record = read_result(spec)
+        if record is not None:
+            return RunOutcome("skipped", record)
+        config = config_record(spec.config)
+        config_path = spec.directory / "config.json"
+        if config_path.exists():  # an interrupted run: resume only if it is the same run
+            _check_same(spec, "config", json.loads(config_path.read_text()), config)
+        else:
+            write_text_atomic(config_path, json.dumps(config, indent=2))
+        final, best, seconds, history = run_summary(trainer(spec.config, spec.directory, resume=True))
+        record = {"ber": spec.ber, "repeat": spec.repeat, "seed": spec.seed, "final_test_accuracy": final,
+                  "best_test_accuracy": best, "seconds": seconds, "ber_index": spec.ber_index,
+                  "package_version": package_version(), "config": config, "history": history}
+        write_text_atomic(spec.directory / "result.json", json.dumps(record, indent=1))
+        return RunOutcome("ran", record)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Collecting: results.csv and results.h5 from every finished run in the folder.
+
+def finished_records(out_dir):
+    """Every result.json under DIR/runs, sorted by (ber, repeat)."""
+    records = [json.loads(p.read_text()) for p in Path(out_dir).glob("runs/ber=*/rep=*/result.json")]
+    return sorted(records, key=lambda rec: (rec["ber"], rec["repeat"]))
+
+
+def _csv_text(records):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(RESULT_COLUMNS)
+    for rec in records:
+        writer.writerow([repr(rec[c]) if isinstance(rec[c], float) else rec[c] for c in RESULT_COLUMNS])
+    return buffer.getvalue()
+
+
+def _write_h5(path, records):
+    with h5py.File(path, "w") as f:
+        f.attrs["package_version"] = package_version()
+        f.attrs["columns"] = json.dumps(RESULT_COLUMNS)
+        for column in RESULT_COLUMNS:  # the results.csv table, one dataset per column
+            f.create_dataset(column, data=np.array([rec[column] for rec in records],
+                                                   dtype=np.int64 if column in ("repeat", "seed") else np.float64))
+        for rec in records:
+            group = f.create_group(f"runs/ber={float(rec['ber'])!r}/rep={rec['repeat']}")
+            for key in (*RESULT_COLUMNS, "ber_index", "package_version"):
+                group.attrs[key] = rec[key]
+            group.attrs["config"] = json.dumps(rec["config"])
+            history = group.create_group("history")  # one dataset per metrics.csv column, one entry per epoch
+            for key in rec["history"][0] if rec["history"] else ():
+                values = [row[key] for row in rec["history"]]
+                is_number = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+                history.create_dataset(key, data=np.asarray(values, dtype=np.float64) if is_number
+                                       else np.asarray([str(v) for v in values], dtype=h5py.string_dtype()))
+
+
+def collect_results(out_dir):
+    """Rebuild DIR/results.csv and DIR/results.h5 from every finished run (under DIR/results.lock); returns the
+    records (dicts with RESULT_COLUMNS, 'ber_index', 'package_version', 'config', 'history')."""
+    out_dir = Path(out_dir)
+    with locked(out_dir / "results.lock"):
+        records = finished_records(out_dir)
+        write_text_atomic(out_dir / "results.csv", _csv_text(records))
+        write_atomic(out_dir / "results.h5", lambda tmp: _write_h5(tmp, records))
+    return records
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Orchestration.
+
+def available_cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def local_parallelism(runs, workers, threads, cores):
+    """(workers, threads per worker) for `runs` local runs on `cores` cores; None picks the default.
+
+    Default workers: min(runs, cores), so no more processes than runs; default threads: cores // workers (at least 1),
+    so workers x threads <= cores whenever workers <= cores. workers == 0 means "in this process" and gets all cores.
+    """
+    if workers is None:
+        workers = min(runs, cores)
+    if int(workers) != workers or workers < 0:
+        raise ValueError(f"workers must be a non-negative integer, got {workers!r}")
+    if threads is None:
+        threads = max(1, cores // max(workers, 1))
+    if int(threads) != threads or threads < 1:
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    return int(workers), int(threads)
+
+
+def _format_seconds(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class Progress:
+    """Prints one line per finished run: counts, the run's accuracies and time, elapsed time and ETA."""
+
+    def __init__(self, total, log):
+        self.total, self.log = total, log
+        self.done = self.trained = 0
+        self.start = time.perf_counter()
+
+    def update(self, spec, outcome):
+        self.done += 1
+        rec = outcome.record
+        width = len(str(self.total))
+        head = f"[{self.done:{width}d}/{self.total}] {spec.label}"
+        if outcome.status == "skipped":
+            self.log(f"{head}: already finished, test accuracy {rec['final_test_accuracy']:.4f}")
+            return
+        self.trained += 1
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.trained * (self.total - self.done)
+        self.log(f"{head}: test accuracy {rec['final_test_accuracy']:.4f} (best {rec['best_test_accuracy']:.4f}), "
+                 f"{rec['seconds']:.1f} s | elapsed {_format_seconds(elapsed)}, ETA {_format_seconds(eta)}")
+
+    def failed(self, spec, error):
+        self.done += 1
+        self.log(f"[{self.done}/{self.total}] {spec.label}: FAILED: {type(error).__name__}: {error}")
+
+
+def _local_outcomes(specs, trainer, workers, threads, wait):
+    """Yield (spec, future) as runs complete in a local process pool; workers == 0 runs them in this process."""
+    if workers == 0:
+        for spec in specs:
+            yield spec, _Done(lambda spec=spec: execute_run(spec, trainer, threads, wait))
+        return
+    with thread_environment(threads), ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(execute_run, spec, trainer, threads, wait): spec for spec in specs}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _dask_outcomes(specs, trainer, scheduler, threads, wait):
+    """Yield (spec, future) as runs complete on a Dask distributed cluster (address or Client)."""
+    from distributed import Client, as_completed as dask_completed
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        futures = {client.submit(execute_run, spec, trainer, threads, wait, pure=False): spec for spec in specs}
+        for future in dask_completed(futures):
+            yield futures[future], future
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
+class _Done:
+    """A future-like wrapper that runs the call when its result is asked for (the in-process path)."""
+
+    def __init__(self, call):
+        self.call = call
+
+    def result(self):
+        return self.call()
+
+
+def sweep(base_config, bers, repeats, out_dir, *, seed=0, workers=None, threads=None, scheduler=None,
+          trainer=None, make_config=run_config, log=print):
+    """Train `repeats` runs of `base_config` at every BER in `bers` into `out_dir`; returns the finished records.
+
+    seed:      base seed of the sweep (run seeds: `run_seed`).
+    workers:   local worker processes (default: min(runs, cores)); 0 runs everything in this process.
+    threads:   Numba threads per run (default: cores // workers locally, 1 on Dask).
+    scheduler: a Dask distributed scheduler address or Client; runs become Dask tasks instead of local processes.
+    trainer:   train(config, out_dir, resume=True) -> outcome (default: bnn.train.train); must be picklable.
+    make_config: (base_config, ber, seed) -> the run's config (default: run_config).
+    log:       called with each progress line.
+    Raises RuntimeError naming the failed runs, after the others finished, if any run raised.
+    """
+    out_dir = Path(out_dir)
+    specs = plan(base_config, bers, repeats, out_dir, seed, make_config)
+    trainer = trainer or default_trainer()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if scheduler is None:
+        workers, threads = local_parallelism(len(specs), workers, threads, available_cores())
+    elif threads is None:
+        threads = 1
+    elif int(threads) != threads or threads < 1:
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    progress, failures, pending = Progress(len(specs), log), [], specs
+    for wait in (False, True):  # first pass: every run not held by another sweep; second: wait for those
+        if scheduler is None:
+            outcomes = _local_outcomes(pending, trainer, workers, threads, wait)
+        else:
+            outcomes = _dask_outcomes(pending, trainer, scheduler, threads, wait)
+        busy = []
+        for spec, future in outcomes:
+            try:
+                outcome = future.result()
+            except Exception as error:  # one failed run must not cost the others
+                failures.append((spec, error))
+                progress.failed(spec, error)
+                continue
+            if outcome.status == "busy":
+                busy.append(spec)
+                continue
+            progress.update(spec, outcome)
+            if outcome.status == "ran":
+                collect_results(out_dir)
+        pending = busy
+        if not pending:
+            break
+    records = collect_results(out_dir)
+    if failures:
+        names = ", ".join(f"{spec.label} ({type(error).__name__}: {error})" for spec, error in failures)
+        raise RuntimeError(f"{len(failures)} of {len(specs)} runs failed: {names}")
+    return records

@@ -1,0 +1,285 @@
+"""BER sweep orchestration, specified with a fast fake trainer (the real engine has one end-to-end test at the end).
+
+The fake trainer "trains" one epoch per line of epochs.log, keeps a JSON checkpoint of its history so a rerun
+resumes, and can be told to crash after a given epoch. It lives in this module, which spawned workers import by its
+dotted name (tests/ is a namespace package under the repository root).
+"""
+import csv
+import dataclasses
+import json
+import multiprocessing
+import os
+import sys
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import h5py
+import numpy as np
+import pytest
+
+from bnn import sweep as sw
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclasses.dataclass(frozen=True)
+class FakeConfig:
+    epochs: int = 3
+    seed: int = 0
+    ber: float = 0.0
+    sleep: float = 0.0
+
+
+def fake_config(base, ber, seed):
+    return dataclasses.replace(base, ber=ber, seed=seed)
+
+
+def fake_accuracy(config, epoch):
+    return 0.9 - config.ber + 0.01 * np.random.default_rng([config.seed, epoch]).random()
+
+
+def fake_train(config, out_dir, resume):
+    """Train `config.epochs` fake epochs into out_dir, resuming from checkpoint.json if resume and it exists."""
+    out_dir = Path(out_dir)
+    checkpoint = out_dir / "checkpoint.json"
+    history = json.loads(checkpoint.read_text()) if resume and checkpoint.exists() else []
+    with open(out_dir / "calls.log", "a") as log:
+        log.write(f"start {len(history)}\n")
+    crash = out_dir / "crash_after"
+    for epoch in range(len(history), config.epochs):
+        if config.sleep:
+            threading.Event().wait(config.sleep)
+        history.append({"epoch": epoch + 1, "test_accuracy": fake_accuracy(config, epoch), "phase": "train"})
+        sw.write_text_atomic(checkpoint, json.dumps(history))
+        with open(out_dir / "epochs.log", "a") as log:
+            log.write(f"{epoch}\n")
+        if crash.exists() and int(crash.read_text()) == epoch:
+            crash.unlink()
+            raise RuntimeError("simulated crash")
+    import numba  # record the thread limits the worker runs under
+    (out_dir / "threads.json").write_text(json.dumps([os.environ.get("NUMBA_NUM_THREADS"), numba.get_num_threads()]))
+    accuracies = [row["test_accuracy"] for row in history]
+    return SimpleNamespace(final_test_accuracy=accuracies[-1], best_test_accuracy=max(accuracies),
+                           seconds=0.01 * len(history), history=history)
+
+
+def run_fake_sweep(out_dir, bers=(0.0, 0.01, 0.1), repeats=2, base=FakeConfig(), **kwargs):
+    lines = []
+    kwargs.setdefault("workers", 0)
+    records = sw.sweep(base, bers, repeats, out_dir, trainer=fake_train, make_config=fake_config,
+                       log=lines.append, **kwargs)
+    return records, lines
+
+
+def read_csv(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(autouse=True)
+def importable_tests(monkeypatch):
+    """Spawned workers unpickle fake_train by its module name tests.bnn.test_sweep: put the repo on their path."""
+    if str(REPO) not in sys.path:
+        monkeypatch.syspath_prepend(str(REPO))
+
+
+# --- seeds -----------------------------------------------------------------------------------------------------
+
+def test_run_seed_is_the_spawn_tree_grandchild():
+    root = np.random.SeedSequence(1234)
+    grandchild = root.spawn(3)[2].spawn(2)[1]
+    assert sw.run_seed(1234, 2, 1) == int(grandchild.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def test_run_seeds_distinct_reproducible_and_int64():
+    seeds = [sw.run_seed(7, i, r) for i in range(7) for r in range(10)]
+    assert len(set(seeds)) == len(seeds)
+    assert seeds == [sw.run_seed(7, i, r) for i in range(7) for r in range(10)]
+    assert all(0 <= s < 2**63 for s in seeds)
+    assert sw.run_seed(8, 0, 0) != sw.run_seed(7, 0, 0)
+
+
+def test_plan_assigns_seeds_configs_and_folders(tmp_path):
+    specs = sw.plan(FakeConfig(), [0, 0.001], 2, tmp_path, seed=5, make_config=fake_config)
+    assert [(s.ber, s.repeat) for s in specs] == [(0.0, 0), (0.0, 1), (0.001, 0), (0.001, 1)]
+    assert [s.seed for s in specs] == [sw.run_seed(5, i, r) for i in range(2) for r in range(2)]
+    assert [s.config.seed for s in specs] == [s.seed for s in specs]
+    assert [s.config.ber for s in specs] == [0.0, 0.0, 0.001, 0.001]
+    assert specs[3].directory == tmp_path / "runs" / "ber=0.001" / "rep=1"
+
+
+@pytest.mark.parametrize("bers, message", [([], "at least one BER"), ([0.1, 1.5], "got 1.5"),
+                                           ([-0.1], "got -0.1"), ([0.1, 0.1], "distinct")])
+def test_plan_rejects_bad_bers(tmp_path, bers, message):
+    with pytest.raises(ValueError, match=message):
+        sw.plan(FakeConfig(), bers, 1, tmp_path, make_config=fake_config)
+
+
+@pytest.mark.parametrize("repeats", [0, 1.5, -2])
+def test_plan_rejects_bad_repeats(tmp_path, repeats):
+    with pytest.raises(ValueError, match=f"repeats must be a positive integer, got {repeats}"):
+        sw.plan(FakeConfig(), [0.0], repeats, tmp_path, make_config=fake_config)
+
+
+def test_run_seed_rejects_negative():
+    with pytest.raises(ValueError, match="base_seed must be a non-negative integer, got -1"):
+        sw.run_seed(-1, 0, 0)
+
+
+# --- results files ---------------------------------------------------------------------------------------------
+
+def test_sweep_writes_csv_and_h5(tmp_path):
+    records, lines = run_fake_sweep(tmp_path, seed=3)
+    rows = read_csv(tmp_path / "results.csv")
+    assert list(rows[0]) == list(sw.RESULT_COLUMNS)
+    assert [(float(r["ber"]), int(r["repeat"])) for r in rows] == [(b, r) for b in (0.0, 0.01, 0.1) for r in (0, 1)]
+    for i, row in enumerate(rows):
+        ber_index, repeat = divmod(i, 2)
+        config = FakeConfig(seed=sw.run_seed(3, ber_index, repeat), ber=float(row["ber"]))
+        accuracies = [fake_accuracy(config, e) for e in range(3)]
+        assert int(row["seed"]) == config.seed
+        assert float(row["final_test_accuracy"]) == accuracies[-1]  # repr round-trips floats exactly
+        assert float(row["best_test_accuracy"]) == max(accuracies)
+        assert float(row["seconds"]) == pytest.approx(0.03)
+    assert len(records) == 6 and len(lines) == 6
+
+    with h5py.File(tmp_path / "results.h5") as f:
+        assert f.attrs["package_version"] == sw.package_version() != "unknown"
+        np.testing.assert_array_equal(f["seed"][:], [int(r["seed"]) for r in rows])
+        np.testing.assert_array_equal(f["final_test_accuracy"][:], [float(r["final_test_accuracy"]) for r in rows])
+        run = f["runs/ber=0.01/rep=1"]
+        assert run.attrs["seed"] == sw.run_seed(3, 1, 1)
+        config = json.loads(run.attrs["config"])
+        assert config == {"epochs": 3, "seed": sw.run_seed(3, 1, 1), "ber": 0.01, "sleep": 0.0}
+        np.testing.assert_array_equal(run["history/epoch"][:], [1, 2, 3])
+        expected = [fake_accuracy(FakeConfig(seed=config["seed"], ber=0.01), e) for e in range(3)]
+        np.testing.assert_array_equal(run["history/test_accuracy"][:], expected)
+        assert [v.decode() for v in run["history/phase"][:]] == ["train"] * 3
+    assert not list(tmp_path.glob(".*.tmp")), "atomic writes leave no temp files"
+
+
+def test_progress_lines_count_runs_and_give_an_eta(tmp_path):
+    _, lines = run_fake_sweep(tmp_path, bers=[0.0, 0.2], repeats=1)
+    assert lines[0].startswith("[1/2] ber=0 rep=0: test accuracy ")
+    assert lines[1].startswith("[2/2] ber=0.2 rep=0: test accuracy ")
+    assert "ETA 0:00:00" in lines[1] and "ETA" in lines[0]
+
+
+# --- rerun, resume, conflicts ----------------------------------------------------------------------------------
+
+def test_rerun_skips_finished_runs(tmp_path):
+    first, _ = run_fake_sweep(tmp_path)
+    second, lines = run_fake_sweep(tmp_path)
+    assert second == first
+    assert all("already finished" in line for line in lines)
+    for log in tmp_path.glob("runs/*/*/calls.log"):
+        assert log.read_text() == "start 0\n"
+
+
+def test_more_repeats_keep_old_runs_and_seeds(tmp_path):
+    run_fake_sweep(tmp_path, repeats=1)
+    records, lines = run_fake_sweep(tmp_path, repeats=2)
+    assert sum("already finished" in line for line in lines) == 3
+    assert [r["seed"] for r in records] == [sw.run_seed(0, i, r) for i in range(3) for r in range(2)]
+
+
+def test_interrupted_run_resumes_and_others_still_finish(tmp_path):
+    crashed = sw.run_dir(tmp_path, 0.01, 1)
+    crashed.mkdir(parents=True)
+    (crashed / "crash_after").write_text("1")
+    with pytest.raises(RuntimeError, match=r"1 of 6 runs failed: ber=0.01 rep=1 \(RuntimeError: simulated crash\)"):
+        run_fake_sweep(tmp_path)
+    assert len(read_csv(tmp_path / "results.csv")) == 5
+    assert not (crashed / "result.json").exists()
+
+    records, lines = run_fake_sweep(tmp_path)
+    assert sum("already finished" in line for line in lines) == 5
+    assert (crashed / "calls.log").read_text() == "start 0\nstart 2\n"
+    assert (crashed / "epochs.log").read_text() == "0\n1\n2\n", "finished epochs are not trained again"
+    resumed = next(r for r in records if (r["ber"], r["repeat"]) == (0.01, 1))
+    config = FakeConfig(seed=sw.run_seed(0, 1, 1), ber=0.01)
+    assert resumed["final_test_accuracy"] == fake_accuracy(config, 2)
+    assert len(read_csv(tmp_path / "results.csv")) == 6
+
+
+def test_rerun_with_another_config_into_the_same_folder_raises(tmp_path):
+    run_fake_sweep(tmp_path, bers=[0.0], repeats=1)
+    with pytest.raises(RuntimeError, match="different config"):
+        run_fake_sweep(tmp_path, bers=[0.0], repeats=1, base=FakeConfig(epochs=4))
+
+
+def test_reordered_bers_into_the_same_folder_raise(tmp_path):
+    run_fake_sweep(tmp_path, bers=[0.0, 0.1], repeats=1)
+    with pytest.raises(RuntimeError, match="different seed"):
+        run_fake_sweep(tmp_path, bers=[0.1, 0.0], repeats=1)
+
+
+def test_a_run_held_elsewhere_is_busy_then_waited_for(tmp_path):
+    spec = sw.plan(FakeConfig(sleep=0.1), [0.0], 1, tmp_path, make_config=fake_config)[0]
+    other = threading.Thread(target=sw.execute_run, args=(spec, fake_train, 1))  # another sweep training the run
+    other.start()
+    while not (spec.directory / "calls.log").exists():
+        threading.Event().wait(0.01)
+    assert sw.execute_run(spec, fake_train, 1) == sw.RunOutcome("busy", None)
+    waited = sw.execute_run(spec, fake_train, 1, wait=True)
+    other.join()
+    assert waited.status == "skipped" and waited.record["final_test_accuracy"] == fake_accuracy(spec.config, 2)
+    assert (spec.directory / "calls.log").read_text() == "start 0\n"
+
+
+# --- parallel paths --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("runs, workers, threads, cores, expected", [
+    (14, None, None, 2, (2, 1)), (14, None, None, 16, (14, 1)), (3, None, None, 16, (3, 5)), (1, None, None, 4, (1, 4)),
+    (14, 1, None, 8, (1, 8)), (14, 0, None, 8, (0, 8)), (14, 4, 2, 2, (4, 2))])
+def test_local_parallelism_does_not_oversubscribe_by_default(runs, workers, threads, cores, expected):
+    assert sw.local_parallelism(runs, workers, threads, cores) == expected
+
+
+@pytest.mark.parametrize("workers, threads, message", [(-1, None, "workers must be a non-negative integer, got -1"),
+                                                       (2, 0, "threads must be a positive integer, got 0")])
+def test_local_parallelism_rejects_bad_counts(workers, threads, message):
+    with pytest.raises(ValueError, match=message):
+        sw.local_parallelism(4, workers, threads, 2)
+
+
+def test_process_pool_matches_inline_and_limits_threads(tmp_path):
+    inline, _ = run_fake_sweep(tmp_path / "inline", seed=11)
+    pooled, lines = run_fake_sweep(tmp_path / "pool", seed=11, workers=2, threads=1)
+    assert [{k: r[k] for k in sw.RESULT_COLUMNS} for r in pooled] == \
+           [{k: r[k] for k in sw.RESULT_COLUMNS} for r in inline]
+    assert len(lines) == 6
+    for path in (tmp_path / "pool").glob("runs/*/*/threads.json"):
+        assert json.loads(path.read_text()) == ["1", 1]
+
+
+def _sweep_in_process(out_dir):
+    run_fake_sweep(out_dir, bers=(0.0, 0.01, 0.1, 0.2), base=FakeConfig(epochs=2, sleep=0.05))
+
+
+def test_two_sweeps_into_one_folder_train_every_run_exactly_once(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    sweeps = [context.Process(target=_sweep_in_process, args=(tmp_path,)) for _ in range(2)]
+    for process in sweeps:
+        process.start()
+    for process in sweeps:
+        process.join(60)
+        assert process.exitcode == 0
+    logs = sorted(tmp_path.glob("runs/*/*/calls.log"))
+    assert len(logs) == 8
+    assert all(log.read_text() == "start 0\n" for log in logs), "no run trained twice"
+    assert len(read_csv(tmp_path / "results.csv")) == 8
+
+
+def test_dask_local_cluster_matches_inline(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    inline, _ = run_fake_sweep(tmp_path / "inline", seed=2)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) \
+            as cluster, distributed.Client(cluster) as client:
+        on_dask, lines = run_fake_sweep(tmp_path / "dask", seed=2, scheduler=client)
+    assert [{k: r[k] for k in sw.RESULT_COLUMNS} for r in on_dask] == \
+           [{k: r[k] for k in sw.RESULT_COLUMNS} for r in inline]
+    assert len(lines) == 6 and len(read_csv(tmp_path / "dask" / "results.csv")) == 6
+    for path in (tmp_path / "dask").glob("runs/*/*/threads.json"):
+        assert json.loads(path.read_text())[1] == 1, "Dask runs default to one Numba thread"
