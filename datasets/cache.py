@@ -1,0 +1,192 @@
+"""The HDF5 cache: one file per dataset, split and variant, written once, verified on every load.
+
+Layout of a cache file:
+    images   uint8 (N, C, H, W), chunked by whole images (~256 KiB per chunk) for random batch reads
+    labels   int64 (N,)
+    attrs    format_version, name, split, variant, classes, mean, std, sources (file -> SHA-256), meta
+             (all JSON), n, images_sha256, labels_sha256, and `complete`, written last.
+
+Writing: the builder fills a temporary file in the cache folder, which then replaces the final name with
+os.replace, so a reader sees either no file or a whole one. An fcntl lock on `<cache>.lock` serialises
+builders: a second process preparing the same dataset waits, then finds the finished file and uses it.
+Reading: a file that cannot be opened, lacks `complete`, has another format version, inconsistent shapes
+or a SHA-256 that does not match its content is reported with a warning, deleted and rebuilt.
+"""
+import fcntl
+import hashlib
+import json
+import os
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+FORMAT_VERSION = 1
+CHUNK_BYTES = 1 << 18      # HDF5 chunk size target; a few hundred small images, one large one
+READ_BYTES = 1 << 26       # bytes per read when scanning a whole dataset (hashing, statistics)
+IN_MEMORY_LIMIT = 2 << 30  # bytes of images above which a load returns an h5py view instead of an array
+
+
+class CorruptCache(Exception):
+    """Internal: the cache file exists but is unusable; `load_or_build` rebuilds it."""
+
+
+class Sink:
+    """Receives one split from a builder: `allocate` once, then `write` contiguous runs or `write_at` indices."""
+
+    def __init__(self, h5file):
+        self.file = h5file
+        self.images = self.labels = None
+
+    def allocate(self, n, image_shape):
+        """Create the (n, C, H, W) uint8 image and (n,) int64 label datasets."""
+        n = int(n)
+        image_shape = tuple(int(s) for s in image_shape)
+        per_chunk = max(1, min(n, CHUNK_BYTES // max(1, int(np.prod(image_shape)))))
+        self.images = self.file.create_dataset("images", (n, *image_shape), np.uint8,
+                                               chunks=(per_chunk, *image_shape) if n else None)
+        self.labels = self.file.create_dataset("labels", (n,), np.int64)
+
+    def write(self, start, images, labels):
+        """Store images[i], labels[i] at position start + i."""
+        stop = start + len(images)
+        self.images[start:stop] = images
+        self.labels[start:stop] = labels
+
+    def write_at(self, index, images, labels):
+        """Store images[i], labels[i] at position index[i]; `index` need not be sorted."""
+        order = np.argsort(index)
+        index = np.asarray(index)[order]
+        self.images[index] = np.asarray(images)[order]
+        self.labels[index] = np.asarray(labels)[order]
+
+
+def scan(images, labels):
+    """SHA-256 of images and labels, and per-channel mean and std (0..1 scale), reading in bounded chunks."""
+    n = len(labels)
+    image_digest, label_digest = hashlib.sha256(), hashlib.sha256()
+    channels = images.shape[1] if images.ndim == 4 else 1
+    total = np.zeros(channels)
+    total_sq = np.zeros(channels)
+    step = max(1, READ_BYTES // max(1, int(np.prod(images.shape[1:]))))
+    for start in range(0, n, step):
+        block = np.ascontiguousarray(images[start:start + step])
+        image_digest.update(block.data)
+        pixels = block.reshape(len(block), channels, -1).astype(np.float64)
+        total += pixels.sum(axis=(0, 2))
+        total_sq += (pixels ** 2).sum(axis=(0, 2))
+    label_digest.update(np.ascontiguousarray(labels[:], dtype=np.int64).data)
+    count = max(1, n * int(np.prod(images.shape[2:])))
+    mean = total / count / 255
+    std = np.sqrt(np.maximum(total_sq / count / 255 ** 2 - mean ** 2, 0))
+    return image_digest.hexdigest(), label_digest.hexdigest(), mean.tolist(), std.tolist()
+
+
+@contextmanager
+def _lock(path):
+    with open(str(path) + ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write(path, build, identity):
+    """Run build(sink) into a temporary file and move it to `path` atomically."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with h5py.File(tmp, "w") as f:
+            sink = Sink(f)
+            info = build(sink)
+            if sink.images is None:
+                raise RuntimeError("dataset builder returned without calling sink.allocate")
+            images_sha, labels_sha, measured_mean, measured_std = scan(sink.images, sink.labels)
+            meta = dict(info.get("meta", {}), measured_mean=measured_mean, measured_std=measured_std)
+            attrs = dict(format_version=FORMAT_VERSION, name=identity["name"], split=identity["split"],
+                         variant=json.dumps(identity["variant"], sort_keys=True), n=len(sink.labels),
+                         images_sha256=images_sha, labels_sha256=labels_sha, classes=json.dumps(list(info["classes"])),
+                         mean=json.dumps(list(info["mean"])), std=json.dumps(list(info["std"])),
+                         sources=json.dumps(info.get("sources", {})), meta=json.dumps(meta))
+            f.attrs.update(attrs)
+            f.attrs["complete"] = True
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _open(path, in_memory):
+    """(images, labels, attrs) from a verified cache file; raises CorruptCache with the reason."""
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        raise CorruptCache(f"cannot open it as HDF5 ({err})") from err
+    try:
+        attrs = dict(f.attrs)
+        if not attrs.get("complete"):
+            raise CorruptCache("it was never completed")
+        if attrs.get("format_version") != FORMAT_VERSION:
+            raise CorruptCache(f"format version {attrs.get('format_version')}, expected {FORMAT_VERSION}")
+        images, labels = f["images"], f["labels"][:]
+        if images.dtype != np.uint8 or images.ndim != 4 or len(images) != attrs["n"] or len(labels) != attrs["n"]:
+            raise CorruptCache(f"images {images.dtype}{images.shape} / labels {labels.shape} do not match n={attrs['n']}")
+        if hashlib.sha256(labels.astype(np.int64).data).hexdigest() != attrs["labels_sha256"]:
+            raise CorruptCache("labels do not match their SHA-256")
+        if in_memory is None:
+            in_memory = images.size <= IN_MEMORY_LIMIT
+        if in_memory:
+            images = images[...]
+            if hashlib.sha256(images.data).hexdigest() != attrs["images_sha256"]:
+                raise CorruptCache("images do not match their SHA-256")
+            f.close()
+    except (OSError, KeyError, ValueError) as err:
+        f.close()
+        raise CorruptCache(f"unreadable ({type(err).__name__}: {err})") from err
+    except CorruptCache:
+        f.close()
+        raise
+    for key in ("variant", "classes", "mean", "std", "sources", "meta"):
+        attrs[key] = json.loads(attrs[key])
+    return images, labels, attrs
+
+
+def load_or_build(path, build, identity, in_memory=None):
+    """Open the cache at `path`, building it first with build(sink) if absent or corrupt.
+
+    identity: dict with the `name`, `split` and `variant` (a JSON-able dict) being cached, stored as attributes.
+    build(sink) must call sink.allocate and fill the sink, and return a dict with `classes`, `mean`, `std`
+    and optionally `sources` and `meta`. It raises DataError on bad input; nothing is left behind then.
+    Returns (images, labels, attrs); images is an ndarray if `in_memory` (None: if it has at most
+    IN_MEMORY_LIMIT bytes), else an h5py.Dataset (lazy view, verified by shape and label checksum only,
+    since hashing it would read it all).
+    """
+    path = Path(path)
+    if path.exists():
+        try:
+            return _open(path, in_memory)
+        except CorruptCache:
+            pass        # re-checked under the lock: another process may be replacing it right now
+    with _lock(path):
+        if path.exists():
+            try:
+                return _open(path, in_memory)
+            except CorruptCache as err:
+                warnings.warn(f"cache {path} is corrupt: {err}; rebuilding it from the raw files", stacklevel=3)
+                path.unlink()
+        _write(path, build, identity)
+    try:
+        return _open(path, in_memory)
+    except CorruptCache as err:
+        raise RuntimeError(f"cache {path} was just written but does not verify: {err}") from err
+
+
+def cache_name(name, split, variant):
+    """File name for a dataset/split/variant: `<name>-<split>[-<hash of the variant>].h5`."""
+    if not variant:
+        return f"{name}-{split}.h5"
+    key = hashlib.sha256(json.dumps(variant, sort_keys=True).encode()).hexdigest()[:12]
+    return f"{name}-{split}-{key}.h5"
