@@ -1,0 +1,79 @@
+"""The BER-accuracy figure: what it reads from results.csv, what it draws, and the files it writes."""
+import csv
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bnn import sweep_plot
+from bnn.sweep import RESULT_COLUMNS
+
+ACCURACY = {0.0: [0.990, 0.992, 0.994], 0.001: [0.991, 0.993, 0.995], 0.01: [0.992, 0.990, 0.988],
+            0.2: [0.90, 0.95, 0.97]}
+
+
+def write_results(out_dir, accuracy=ACCURACY):
+    with open(out_dir / "results.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(RESULT_COLUMNS)
+        for ber, values in accuracy.items():
+            for repeat, value in enumerate(values):
+                writer.writerow([ber, repeat, 100 + repeat, value, value + 0.001, 1.5])
+    return out_dir
+
+
+def test_read_results_groups_runs_by_ber(tmp_path):
+    results = sweep_plot.read_results(write_results(tmp_path))
+    assert list(results) == [0.0, 0.001, 0.01, 0.2]
+    np.testing.assert_array_equal(results[0.01], ACCURACY[0.01])
+    best = sweep_plot.read_results(tmp_path, "best_test_accuracy")
+    np.testing.assert_allclose(best[0.2], np.array(ACCURACY[0.2]) + 0.001)
+
+
+def test_summarize_uses_sample_std_and_none_for_single_runs():
+    bers, means, stds, counts = sweep_plot.summarize({0.0: np.array([1.0, 2.0, 3.0]), 0.1: np.array([5.0])})
+    np.testing.assert_array_equal(bers, [0.0, 0.1])
+    np.testing.assert_array_equal(means, [2.0, 5.0])
+    np.testing.assert_array_equal(stds, [1.0, 0.0])  # ddof = 1: sqrt(((1-2)^2 + (3-2)^2) / 2) = 1
+    np.testing.assert_array_equal(counts, [3, 1])
+
+
+def test_figure_draws_ber0_apart_and_the_rest_on_a_log_axis():
+    fig = sweep_plot.ber_accuracy_figure({b: np.array(v) for b, v in ACCURACY.items()})
+    ax_zero, ax_log = fig.axes
+    assert ax_zero.get_xscale() == "linear" and ax_log.get_xscale() == "log"
+    assert [t.get_text() for t in ax_zero.get_xticklabels()] == ["0"]
+    mean_lines = [line for line in ax_log.lines if line.get_linestyle() == "-" and len(line.get_xdata()) == 3]
+    assert len(mean_lines) == 1
+    np.testing.assert_allclose(mean_lines[0].get_xdata(), [0.001, 0.01, 0.2])
+    np.testing.assert_allclose(mean_lines[0].get_ydata(), [100 * np.mean(ACCURACY[b]) for b in (0.001, 0.01, 0.2)])
+    reference = [line for line in ax_log.lines if line.get_linestyle() == "--"]
+    np.testing.assert_allclose(reference[0].get_ydata(), 100 * np.mean(ACCURACY[0.0]))
+    faint = [line for line in ax_log.lines if line.get_alpha() is not None and line.get_alpha() < 1]
+    assert sum(len(line.get_xdata()) for line in faint) == 9, "every individual run is drawn"
+
+
+@pytest.mark.parametrize("bers, scales", [([0.01, 0.1], ["log"]), ([0.0], ["linear"])])
+def test_figure_without_ber0_or_with_only_ber0(bers, scales):
+    fig = sweep_plot.ber_accuracy_figure({b: np.array(ACCURACY[0.0]) for b in bers})
+    assert [ax.get_xscale() for ax in fig.axes] == scales
+
+
+def test_plot_sweep_writes_png_and_svg(tmp_path):
+    png, svg = sweep_plot.plot_sweep(write_results(tmp_path), title="LeNet-4, MNIST")
+    assert (png, svg) == (tmp_path / "ber_accuracy.png", tmp_path / "ber_accuracy.svg")
+    with Image.open(png) as image:
+        assert image.format == "PNG" and image.size[0] > 600
+    text = svg.read_text()
+    assert text.lstrip().startswith("<?xml") and "<svg" in text and "LeNet-4, MNIST" in text
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_plot_errors_name_the_problem(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no sweep results"):
+        sweep_plot.plot_sweep(tmp_path)
+    with pytest.raises(ValueError, match="metric must be one of .*, got 'seconds'"):
+        sweep_plot.read_results(write_results(tmp_path), "seconds")
+    write_results(tmp_path, {})
+    with pytest.raises(ValueError, match="no finished runs"):
+        sweep_plot.read_results(tmp_path)
