@@ -100,9 +100,10 @@ def _pack_middle(x, out):
 
 def _pack_axis_to_last(x, axis):
     """Pack ``x`` along ``axis``; the words go to a new last axis: shape = x.shape without axis, + (words,)."""
-    x = np.ascontiguousarray(as_real_array(x))
+    x = as_real_array(x)
     if x.ndim == 0:
         raise ValueError("x must have at least one axis to pack along")
+    x = np.ascontiguousarray(x)
     axis = _normalize_axis(axis, x.ndim)
     nbits = x.shape[axis]
     if nbits < 1:
