@@ -3,8 +3,9 @@
 Layout of a cache file:
     images   uint8 (N, C, H, W), chunked by whole images (~256 KiB per chunk) for random batch reads
     labels   int64 (N,)
+    extra/*  optional per-image arrays (N,), e.g. CIFAR-100 coarse labels
     attrs    format_version, name, split, variant, classes, mean, std, sources (file -> SHA-256), meta
-             (all JSON), n, images_sha256, labels_sha256, and `complete`, written last.
+             (all JSON), n, images_sha256, labels_sha256, extra_sha256, and `complete`, written last.
 
 Writing: the builder fills a temporary file in the cache folder, which then replaces the final name with
 os.replace, so a reader sees either no file or a whole one. An fcntl lock on `<cache>.lock` serialises
@@ -25,7 +26,7 @@ import numpy as np
 
 FORMAT_VERSION = 1
 CHUNK_BYTES = 1 << 18      # HDF5 chunk size target; a few hundred small images, one large one
-READ_BYTES = 1 << 26       # bytes per read when scanning a whole dataset (hashing, statistics)
+READ_BYTES = 1 << 24       # bytes per read when scanning a whole dataset (hashing, statistics)
 IN_MEMORY_LIMIT = 2 << 30  # bytes of images above which a load returns an h5py view instead of an array
 
 
@@ -34,11 +35,19 @@ class CorruptCache(Exception):
 
 
 class Sink:
-    """Receives one split from a builder: `allocate` once, then `write` contiguous runs or `write_at` indices."""
+    """Receives one split from a builder: `allocate` once, then `write` contiguous runs or `write_at` indices,
+    and `add_extra` for further per-image arrays."""
 
     def __init__(self, h5file):
         self.file = h5file
         self.images = self.labels = None
+        self.extra_sha256 = {}
+
+    def add_extra(self, name, values):
+        """Store another per-image array (N,) under extra/<name>; it comes back in meta[name]."""
+        values = np.ascontiguousarray(values)
+        self.file.create_dataset(f"extra/{name}", data=values)
+        self.extra_sha256[name] = hashlib.sha256(values.data).hexdigest()
 
     def allocate(self, n, image_shape):
         """Create the (n, C, H, W) uint8 image and (n,) int64 label datasets."""
@@ -64,19 +73,23 @@ class Sink:
 
 
 def scan(images, labels):
-    """SHA-256 of images and labels, and per-channel mean and std (0..1 scale), reading in bounded chunks."""
+    """SHA-256 of images and labels, and per-channel mean and std (0..1 scale), reading in bounded chunks.
+
+    Sums are exact integers (uint64), so the statistics do not depend on the chunking.
+    """
     n = len(labels)
     image_digest, label_digest = hashlib.sha256(), hashlib.sha256()
-    channels = images.shape[1] if images.ndim == 4 else 1
-    total = np.zeros(channels)
-    total_sq = np.zeros(channels)
+    channels = images.shape[1]
+    total = np.zeros(channels, np.uint64)
+    total_sq = np.zeros(channels, np.uint64)
     step = max(1, READ_BYTES // max(1, int(np.prod(images.shape[1:]))))
     for start in range(0, n, step):
         block = np.ascontiguousarray(images[start:start + step])
         image_digest.update(block.data)
-        pixels = block.reshape(len(block), channels, -1).astype(np.float64)
-        total += pixels.sum(axis=(0, 2))
-        total_sq += (pixels ** 2).sum(axis=(0, 2))
+        pixels = block.reshape(len(block), channels, -1).transpose(1, 0, 2).reshape(channels, -1)
+        total += pixels.sum(axis=1, dtype=np.uint64)
+        wide = pixels.astype(np.uint32)
+        total_sq += np.einsum("ij,ij->i", wide, wide, dtype=np.uint64)
     label_digest.update(np.ascontiguousarray(labels[:], dtype=np.int64).data)
     count = max(1, n * int(np.prod(images.shape[2:])))
     mean = total / count / 255
@@ -107,7 +120,8 @@ def _write(path, build, identity):
             meta = dict(info.get("meta", {}), measured_mean=measured_mean, measured_std=measured_std)
             attrs = dict(format_version=FORMAT_VERSION, name=identity["name"], split=identity["split"],
                          variant=json.dumps(identity["variant"], sort_keys=True), n=len(sink.labels),
-                         images_sha256=images_sha, labels_sha256=labels_sha, classes=json.dumps(list(info["classes"])),
+                         images_sha256=images_sha, labels_sha256=labels_sha,
+                         extra_sha256=json.dumps(sink.extra_sha256), classes=json.dumps(list(info["classes"])),
                          mean=json.dumps(list(info["mean"])), std=json.dumps(list(info["std"])),
                          sources=json.dumps(info.get("sources", {})), meta=json.dumps(meta))
             f.attrs.update(attrs)
@@ -136,6 +150,11 @@ def _open(path, in_memory):
             raise CorruptCache(f"images {images.dtype}{images.shape} / labels {labels.shape} do not match n={attrs['n']}")
         if hashlib.sha256(labels.astype(np.int64).data).hexdigest() != attrs["labels_sha256"]:
             raise CorruptCache("labels do not match their SHA-256")
+        extras = {name: f["extra"][name][:] for name in f.get("extra", {})}
+        for name, digest in json.loads(attrs["extra_sha256"]).items():
+            if name not in extras or hashlib.sha256(extras[name].data).hexdigest() != digest:
+                raise CorruptCache(f"extra/{name} is missing or does not match its SHA-256")
+        attrs["extras"] = extras
         if in_memory is None:
             in_memory = images.size <= IN_MEMORY_LIMIT
         if in_memory:

@@ -3,10 +3,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import cache, mnist
+from . import cache, cifar, imagefolder, mnist, svhn
 from .paths import cache_root, data_root
 
-REGISTRY = {spec.name: spec for spec in (mnist.Spec,)}
+REGISTRY = {spec.name: spec for spec in (mnist.Spec, cifar.CIFAR10, cifar.CIFAR100, svhn.Spec,
+                                           imagefolder.IMAGEFOLDER, imagefolder.CIFAR10_JPEG)}
 
 
 @dataclass
@@ -68,7 +69,7 @@ def load(name, split, root=None, cache_dir=None, download=False, strict=False, i
     build = dataset.builder(split, root, variant, download=download, strict=strict, opener=opener)
     identity = dict(name=name, split=split, variant=variant)
     images, labels, attrs = cache.load_or_build(path, build, identity, in_memory=in_memory)
-    meta = dict(attrs["meta"], sources=attrs["sources"], variant=attrs["variant"], cache=str(path),
+    meta = dict(attrs["meta"], **attrs["extras"], sources=attrs["sources"], variant=attrs["variant"], cache=str(path),
                 images_sha256=attrs["images_sha256"])
     return Dataset(name, split, images, labels, attrs["classes"], tuple(attrs["mean"]), tuple(attrs["std"]), meta)
 
