@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from .download import download_verified
 from .errors import DataError, SourceMissing
 
 CHUNK = 1 << 20
@@ -26,23 +27,23 @@ class Source:
     content_sha256: str = None   # of the decompressed content, for .gz files
 
     def candidates(self, root):
-        """Paths accepted for this file: the official name, and the uncompressed file for a .gz."""
-        folder = Path(root) / self.folder
-        paths = [folder / self.filename]
+        """Paths accepted for this file, in order: `<root>/<folder>/<name>`, then `<root>/<name>` (so a root
+        may also be the dataset's own folder); each as the official name, then uncompressed for a .gz."""
+        names = [self.filename]
         if self.filename.endswith(".gz") and not self.filename.endswith(".tar.gz"):
-            paths.append(folder / self.filename[:-3])
-        return paths
+            names.append(self.filename[:-3])
+        return [folder / name for folder in (Path(root) / self.folder, Path(root)) for name in names]
 
     def missing_message(self, root):
         where = Path(root) / self.folder / self.filename
         fetch = f" (official URL: {self.url})" if self.url else ""
         return (f"{self.filename} not found: place it at {where}{fetch}, or pass download=True / run "
-                f"`python -m datasets prepare NAME --download` where the network allows; the data root comes "
+                f"`python -m datasets prepare {self.folder} --download` where the network allows; the data root comes "
                 f"from the root argument, else $XNOR_MRAM_DATA, else ~/.cache/xnor-mram")
 
 
 def locate(source, root, download=False, opener=None):
-    """Path of `source` under `root`; downloads it (verified) when absent and `download` is true.
+    """Path of `source` under `root`; downloads it (verified, see download.py) when absent and `download`.
 
     Raises SourceMissing, naming where to place the file, when it is absent and not downloaded.
     """
@@ -51,7 +52,6 @@ def locate(source, root, download=False, opener=None):
             return path
     if not download or source.url is None:
         raise SourceMissing(source.missing_message(root))
-    from .download import download_verified
     return download_verified(source, Path(root) / source.folder / source.filename, opener=opener)
 
 

@@ -1,0 +1,34 @@
+"""`python -m datasets prepare/info`, called in-process."""
+import numpy as np
+import pytest
+
+from datasets.__main__ import main
+from datasets.synthetic import write_imagefolder
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*expected the official:UserWarning")
+
+
+def test_prepare_then_info(fake_mnist, capsys):
+    root, cache_dir, arrays = fake_mnist
+    assert main(["prepare", "mnist", "--source", str(root / "mnist"), "--cache-dir", str(cache_dir)]) == 0
+    assert sorted(p.name for p in cache_dir.glob("*.h5")) == ["mnist-test.h5", "mnist-train.h5"]
+    assert main(["info", "mnist", "--root", str(root), "--cache-dir", str(cache_dir), "--split", "test"]) == 0
+    out = capsys.readouterr().out
+    counts = np.bincount(arrays["test"][1], minlength=10)
+    assert "mnist test: 20 images (1, 28, 28) uint8, 10 classes" in out
+    assert "classes   0: %d, 1: %d" % (counts[0], counts[1]) in out
+    assert "t10k-images-idx3-ubyte.gz" in out
+
+
+def test_prepare_image_folder_subset(tmp_path, capsys):
+    write_imagefolder(tmp_path / "in.tar.gz", np.random.default_rng(0), splits=(("train", 2), ("val", 1)))
+    assert main(["prepare", "imagefolder", "--source", str(tmp_path / "in.tar.gz"), "--classes", "2",
+                 "--cache-dir", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert "imagefolder train: 4 images (3, 8, 8) uint8, 2 classes" in out
+    assert "imagefolder val: 2 images" in out and "test:" not in out
+
+
+def test_missing_files_exit_1_with_the_placement_message(tmp_path, capsys):
+    assert main(["prepare", "cifar10", "--root", str(tmp_path), "--cache-dir", str(tmp_path / "c")]) == 1
+    assert "place it at " + str(tmp_path / "cifar10" / "cifar-10-binary.tar.gz") in capsys.readouterr().err
