@@ -9,52 +9,56 @@ import numpy as np
 from .base import Layer, check_input
 
 
-def _axes(x):
-    """Reduction axes and the broadcast shape of per-channel vectors for x of shape (N, C) or (N, C, H, W)."""
-    axes = (0,) if x.ndim == 2 else (0, 2, 3)
-    return axes, (1, x.shape[1]) + (1,) * (x.ndim - 2)
+def _per_channel(x):
+    """x (N, C) or (N, C, H, W) as a (N, C, L) view, L = H*W (or 1): per-channel sums become einsum reductions,
+    which run in one pass over memory (the layer is bandwidth-bound)."""
+    return x.reshape(x.shape[0], x.shape[1], -1)
 
 
 def batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum, eps, training):
     """x: (N, C) or (N, C, H, W); gamma, beta: (C,) or None (no affine); running_*: (C,), updated in place
     when training. Returns (out, cache)."""
-    axes, shape = _axes(x)
+    x3 = _per_channel(x)
+    m = x3.shape[0] * x3.shape[2]
     if training:
-        mean = x.mean(axis=axes)
-        var = x.var(axis=axes)
-        m = x.size // x.shape[1]
+        mean = np.einsum("ncl->c", x3) / m
+        xhat = x3 - mean[:, None]
+        var = np.einsum("ncl,ncl->c", xhat, xhat) / m
         running_mean *= 1 - momentum
         running_mean += momentum * mean
         running_var *= 1 - momentum
         running_var += momentum * var * (m / max(m - 1, 1))
     else:
         mean, var = running_mean, running_var
+        xhat = x3 - mean.astype(x.dtype)[:, None]
     inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype)
-    xhat = (x - mean.reshape(shape).astype(x.dtype)) * inv_std.reshape(shape)
-    out = xhat if gamma is None else xhat * gamma.reshape(shape) + beta.reshape(shape)
-    return out, (xhat, inv_std, gamma)
+    xhat *= inv_std[:, None]
+    if gamma is None:
+        out = xhat
+    else:
+        out = xhat * gamma[:, None]
+        out += beta[:, None]
+    return out.reshape(x.shape), (xhat, inv_std, gamma)
 
 
 def batchnorm_backward(dout, cache):
     """Gradient of training-mode batchnorm. Returns (dx, dgamma or None, dbeta or None).
 
-    With xhat = (x - mean) / std over m = N*H*W values per channel:
-    dx = inv_std / m * (m * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat)), dxhat = dout * gamma.
+    With xhat = (x - mean) / std over m = N*H*W values per channel and g = gamma (1 without affine):
+    dx = g * inv_std * (dout - sum(dout) / m - xhat * sum(dout * xhat) / m).
     """
     xhat, inv_std, gamma = cache
-    axes, shape = _axes(dout)
-    m = dout.size // dout.shape[1]
-    dbeta = dout.sum(axis=axes)
-    dgamma = (dout * xhat).sum(axis=axes)
+    d3 = _per_channel(dout)
+    m = d3.shape[0] * d3.shape[2]
+    dbeta = np.einsum("ncl->c", d3)
+    dgamma = np.einsum("ncl,ncl->c", d3, xhat)
+    scale = inv_std if gamma is None else gamma * inv_std
+    dx = d3 * scale[:, None]
+    dx -= xhat * (scale * dgamma / m)[:, None]
+    dx -= (scale * dbeta / m)[:, None]
     if gamma is None:
-        dxhat, sum_dxhat, sum_dxhat_xhat = dout, dbeta, dgamma
-    else:
-        dxhat = dout * gamma.reshape(shape)
-        sum_dxhat, sum_dxhat_xhat = dbeta * gamma, dgamma * gamma
-    dx = (inv_std / m).reshape(shape) * (m * dxhat - sum_dxhat.reshape(shape) - xhat * sum_dxhat_xhat.reshape(shape))
-    if gamma is None:
-        return dx, None, None
-    return dx, dgamma, dbeta
+        return dx.reshape(dout.shape), None, None
+    return dx.reshape(dout.shape), dgamma, dbeta
 
 
 class BatchNorm(Layer):

@@ -18,9 +18,8 @@ from ..kernels.bitpack import (pack_conv_input, pack_conv_weights, pack_signs, u
                                unpack_signs)
 from ..kernels.conv import binary_conv2d_packed
 from ..kernels.gemm import xnor_gemm
-from ..kernels.im2col import im2col
 from .base import Layer, check_input
-from .conv import ConvGeometry, conv2d_backward
+from .conv import ConvGeometry, conv2d_backward_chunked
 from .dense import dense_backward, init_normal
 
 
@@ -108,9 +107,7 @@ class BinaryConv2d(ConvGeometry, _BinaryLayer):
         return binary_conv2d_packed(packed, packed_weights, self.in_channels, self.stride, self.padding)
 
     def _float_backward(self, dout, x, wb):
-        kh, kw = self.kernel_size
-        cols = im2col(x, kh, kw, self.stride, self.padding)
-        return conv2d_backward(dout, (cols, x.shape, wb, self.stride, self.padding), self.needs_input_grad)
+        return conv2d_backward_chunked(dout, x, wb, self.stride, self.padding, self.needs_input_grad)
 
 
 class BinaryDense(_BinaryLayer):

@@ -7,6 +7,10 @@ conv 20@5x5 -> BN (no affine) -> ReLU -> maxpool 2
 -> dense 10.
 BatchNorm eps 1e-4, momentum 0.1; binary-block BN weights start at 1 and are clamped to >= 0.01.
 Conv/dense weights N(0, 0.05^2), biases 0.
+
+ReLU and 2x2 max pooling are applied as pool -> ReLU: max(relu(a), relu(b)) = relu(max(a, b)), and the gradient is
+the same too (the first maximum of a window gets it either way, and ReLU blocks it exactly when that maximum is
+<= 0), but the ReLU then touches a quarter of the values.
 """
 from ..layers import BatchNorm, BinaryConv2d, BinaryDense, Conv2d, Dense, Flatten, MaxPool2d, ReLU, Sign, XnorWeights
 from ..model import Model
@@ -28,13 +32,13 @@ def lenet4(rng, weights=None, num_classes=10):
     return Model([
         ("conv1", Conv2d(1, 20, 5, rng)),
         ("bn1", BatchNorm(20, spatial=True, affine=False, eps=1e-4, momentum=0.1)),
-        ("relu1", ReLU()),
         ("pool1", MaxPool2d(2)),
+        ("relu1", ReLU()),
         ("bn2", bn(20)),
         ("sign2", Sign()),
         ("conv2", BinaryConv2d(20, 50, 5, rng, weights)),
-        ("relu2", ReLU()),
         ("pool2", MaxPool2d(2)),
+        ("relu2", ReLU()),
         ("bn3", bn(50)),
         ("sign3", Sign()),
         ("flatten", Flatten()),
