@@ -3,9 +3,9 @@
 For ±1 vectors a, b of length k stored as bits (bit 1 = +1), a·b = (#equal) − (#different) = k − 2·popcount(a ^ b).
 Tail bits are 0 in both operands, so they are equal and add nothing to popcount(a ^ b).
 
-The kernel transposes B to (W, N) so the innermost loop runs over N contiguous output columns: one A word is XOR-ed
-against a row of B words, popcounted and accumulated — a loop LLVM vectorizes (VPOPCNTQ on AVX-512).  Columns are
-tiled so a tile of B^T stays in L1 while a block of A rows streams past it; row blocks run in parallel (prange).
+The kernel transposes B to (W, N) so the innermost loop runs over N contiguous output columns: a word of each of 4
+A rows is XOR-ed against one row of B words, popcounted and accumulated — a loop LLVM vectorizes (VPOPCNTQ on
+AVX-512), with each B load shared by the 4 rows.  Blocks of 4 rows run in parallel (prange).
 """
 import numpy as np
 from numba import njit, prange
@@ -13,40 +13,47 @@ from numba import njit, prange
 from .bitpack import check_packed, pack_signs
 from .popcount import popcount64
 
-ROW_BLOCK = 32   # A rows per parallel task
-COL_TILE = 64    # B columns per tile: W * 64 * 8 bytes of B^T, L1-sized for W up to ~80 words
+ROW_BLOCK = 4   # A rows that share each load of B^T (their accumulators stay in L1)
 
 
 @njit(parallel=True, cache=True)
 def _xnor_gemm_kernel(a, bt, k, out):
     m, n_words = a.shape
     n = bt.shape[1]
-    n_blocks = (m + ROW_BLOCK - 1) // ROW_BLOCK
-    for blk in prange(n_blocks):
-        acc = np.empty(COL_TILE, np.int64)
-        row_stop = min(m, (blk + 1) * ROW_BLOCK)
-        for j0 in range(0, n, COL_TILE):
-            width = min(COL_TILE, n - j0)
-            for i in range(blk * ROW_BLOCK, row_stop):
-                acc[:width] = 0
-                for wd in range(n_words):
-                    word = a[i, wd]
-                    for j in range(width):
-                        acc[j] += popcount64(word ^ bt[wd, j0 + j])
-                for j in range(width):
-                    out[i, j0 + j] = k - 2 * acc[j]
+    for blk in prange((m + ROW_BLOCK - 1) // ROW_BLOCK):
+        i = blk * ROW_BLOCK
+        # a short last block repeats row m-1 instead of branching into a second loop; only real rows are stored
+        i1, i2, i3 = min(i + 1, m - 1), min(i + 2, m - 1), min(i + 3, m - 1)
+        acc = np.zeros((ROW_BLOCK, n), np.int64)
+        for wd in range(n_words):
+            a0, a1, a2, a3 = a[i, wd], a[i1, wd], a[i2, wd], a[i3, wd]
+            for j in range(n):
+                b = bt[wd, j]
+                acc[0, j] += popcount64(a0 ^ b)
+                acc[1, j] += popcount64(a1 ^ b)
+                acc[2, j] += popcount64(a2 ^ b)
+                acc[3, j] += popcount64(a3 ^ b)
+        for r in range(min(ROW_BLOCK, m - i)):
+            for j in range(n):
+                out[i + r, j] = k - 2 * acc[r, j]
 
 
-def xnor_gemm(a_packed, b_packed, k):
+def xnor_gemm(a_packed, b_packed, k, out=None):
     """Dot products of packed ±1 rows: a (M, W) and b (N, W) uint64, k bits per row → int32 (M, N).
 
     Equal exactly to ``unpack(a) @ unpack(b).T``.  W must be ceil(k / 64) and tail bits must be 0.
+    ``out``: optional C-contiguous int32 (M, N) array to write into (saves allocating a large result per call).
     """
     check_packed(a_packed, k, axis=-1, name="a_packed")
     check_packed(b_packed, k, axis=-1, name="b_packed")
     if a_packed.ndim != 2 or b_packed.ndim != 2:
         raise ValueError(f"a_packed and b_packed must be 2-D (rows, words), got {a_packed.shape} and {b_packed.shape}")
-    out = np.empty((a_packed.shape[0], b_packed.shape[0]), np.int32)
+    shape = (a_packed.shape[0], b_packed.shape[0])
+    if out is None:
+        out = np.empty(shape, np.int32)
+    elif not isinstance(out, np.ndarray) or out.dtype != np.int32 or out.shape != shape or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous int32 array of shape {shape}, got "
+                         f"{getattr(out, 'dtype', type(out))} {getattr(out, 'shape', '')}")
     _xnor_gemm_kernel(np.ascontiguousarray(a_packed), np.ascontiguousarray(b_packed.T), int(k), out)
     return out
 

@@ -18,6 +18,8 @@ CASES = [
     (1, 20, 12, 12, 50, 5, 5, 1, 0),    # LeNet-4 binary conv
     (2, 96, 8, 8, 12, 5, 5, 1, 2),      # NiN 5x5 block, reduced
     (1, 2, 3, 3, 2, 3, 3, 1, 3),        # padding larger than half the kernel: all-border outputs
+    (1, 3, 40, 37, 2, 3, 3, 1, 1),      # 1480 output pixels: two pixel tiles, the last one partial
+    (1, 700, 20, 20, 3, 5, 5, 1, 2),    # 11 words per tap: smaller pixel tiles
 ]
 
 

@@ -35,6 +35,19 @@ def test_xnor_gemm_accepts_non_contiguous_views():
     np.testing.assert_array_equal(xnor_gemm(ap[::2], bp[::3], k), ref.xnor_gemm(ap[::2], bp[::3], k))
 
 
+def test_xnor_gemm_writes_into_out():
+    rng = np.random.default_rng(4)
+    ap, k = pack_signs(rng.standard_normal((9, 100)))
+    bp, _ = pack_signs(rng.standard_normal((5, 100)))
+    out = np.full((9, 5), 12345, np.int32)
+    assert xnor_gemm(ap, bp, k, out=out) is out
+    np.testing.assert_array_equal(out, ref.xnor_gemm(ap, bp, k))
+    with pytest.raises(ValueError, match=r"int32 array of shape \(9, 5\)"):
+        xnor_gemm(ap, bp, k, out=np.empty((9, 5), np.int64))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        xnor_gemm(ap, bp, k, out=np.empty((5, 9), np.int32).T)
+
+
 def test_xnor_gemm_rejects_bad_input():
     ap, k = pack_signs(np.ones((4, 70)))
     with pytest.raises(ValueError, match="expected ceil"):
