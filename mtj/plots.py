@@ -1,0 +1,60 @@
+"""Figures of the MTJ calculator (matplotlib, Agg backend: no display needed). Each writes a PNG atomically."""
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+
+from .wer import write_error_rate  # noqa: E402
+
+
+def plot_figure5(figure, path, tau_d_ns=1.0):
+    """Write drive (V/V_c) against pulse width for each WER target, with the Table 1 points marked.
+
+    figure: a `mtj.paper.Figure5`; path: the PNG to write; tau_d_ns labels the pulse axis in ns.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    for target, pulse in zip(figure.targets, figure.pulse):
+        ax.plot(pulse * tau_d_ns, figure.drive, label=f"WER = {target:.0e}")
+    for row in figure.marked:
+        ax.plot(row.pulse * tau_d_ns, row.drive, "ko", markerfacecolor="none")
+        ax.annotate(f"{row.target_wer:.0e}", (row.pulse * tau_d_ns, row.drive), textcoords="offset points",
+                    xytext=(5, 4), fontsize=8)
+    ax.plot([], [], "ko", markerfacecolor="none", label="Table 1 points")
+    ax.set(xscale="log", yscale="log", xlabel=f"pulse width t (ns, τ_D = {tau_d_ns:g} ns)",
+           ylabel="write voltage V / V_c", title="Write voltage needed for a target WER")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def plot_wer_curves(drive, pulses, path, delta=40.0, field=0.0):
+    """WER against drive (V/V_c) for each pulse width in `pulses` (units of τ_D), log WER axis."""
+    drive = np.asarray(drive, dtype=float)
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    wer = write_error_rate(drive[:, None], np.asarray(pulses, dtype=float)[None, :], delta, field,
+                           below_resolution="nan")
+    for k, pulse in enumerate(pulses):
+        ax.plot(drive, wer[:, k], label=f"t = {pulse:g} τ_D")
+    ax.set(yscale="log", xlabel="write voltage V / V_c", ylabel="write error rate (probability)",
+           title=f"Fokker-Planck WER, Δ = {delta:g}, h = {field:g}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def _save(fig, path):
+    path = Path(path)
+    handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".png")
+    os.close(handle)
+    try:
+        fig.savefig(temp, dpi=120, bbox_inches="tight")
+        os.replace(temp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(temp):
+            os.remove(temp)
