@@ -43,6 +43,23 @@ def normalize(images, mean, std):
     return x
 
 
+def read_rows(images, index):
+    """images[index] for an h5py dataset and increasing indices, reading each touched HDF5 chunk once.
+
+    h5py's own fancy indexing builds one selection per index and is ~20x slower for small images; slicing
+    whole chunks and picking rows in memory costs at most one chunk (~256 KiB) of extra reading per row.
+    """
+    per_chunk = images.chunks[0] if images.chunks else len(images)
+    chunk_of = index // per_chunk
+    out = np.empty((len(index), *images.shape[1:]), images.dtype)
+    starts = np.flatnonzero(np.r_[True, chunk_of[1:] != chunk_of[:-1]])
+    for first, last in zip(starts, np.r_[starts[1:], len(index)]):
+        offset = chunk_of[first] * per_chunk
+        slab = images[offset:offset + per_chunk]
+        out[first:last] = slab[index[first:last] - offset]
+    return out
+
+
 def batches(dataset, batch_size, rng, shuffle=True, augment=False, drop_last=False):
     """Iterate over `dataset` once in mini-batches.
 
@@ -73,10 +90,9 @@ def _iterate(dataset, batch_size, rng, shuffle, augment, drop_last):
     for block_start in range(0, stop, per_read):
         index = order[block_start:min(stop, block_start + per_read)]
         if on_disk:
-            # h5py reads fancy selections only in increasing order: read sorted, then undo the sort.
             ascending = np.argsort(index)
             block = np.empty((len(index), *images.shape[1:]), np.uint8)
-            block[ascending] = images[index[ascending]]
+            block[ascending] = read_rows(images, index[ascending])
         for start in range(0, len(index), batch_size):
             batch_index = index[start:start + batch_size]
             x = block[start:start + batch_size] if on_disk else images[batch_index]
