@@ -35,9 +35,11 @@ their environment, so their libraries start that many threads; by default worker
 `scheduler` (a Dask distributed address or Client) runs are Dask tasks. Every run also calls
 `numba.set_num_threads(threads)` (default 1 on Dask: give Dask workers one thread per core).
 """
+import argparse
 import csv
 import dataclasses
 import fcntl
+import functools
 import io
 import json
 import os
@@ -55,26 +57,48 @@ THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREAD
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# What the sweep knows about the training engine: these three functions and nothing else.
+# What the sweep knows about the training engine (bnn.train): these functions and nothing else.
 
 def run_config(base, ber, seed):
-    """The training config of one run: `base` with its seed and its training-time bit error rate replaced.
+    """The training config of one run: `base` (a TrainConfig) with its seed and its training-time BER replaced.
 
-    The only place that knows the training config's field names.
+    The only place that knows which config fields a sweep varies. Raises ValueError if the base's error config has
+    rates that would override `errors.ber` (per-direction, per-layer or scheduled), since the sweep would not vary them.
     """
-    return dataclasses.replace(base, seed=seed, errors=dataclasses.replace(base.errors, ber=ber))
+    errors = base.errors
+    overriding = {name: getattr(errors, name) for name in ("ber_pos_to_neg", "ber_neg_to_pos", "layer_bers")
+                  if getattr(errors, name) is not None}
+    if errors.schedule:
+        overriding["schedule"] = errors.schedule
+    if overriding:
+        raise ValueError(f"a BER sweep sets errors.ber, but the base config's errors also set {overriding}, "
+                         f"which would override it; expected none of them")
+    return dataclasses.replace(base, seed=seed, errors=dataclasses.replace(errors, ber=ber))
 
 
-def default_trainer():
-    """The engine's `train(config, out_dir, resume=...)`, imported only when a sweep runs real training."""
+def base_config(train_table):
+    """The sweep's base TrainConfig from a [train] table / flags dict: the model's recipe (its lr schedule scaled to
+    `epochs`), then every other key as a TrainConfig field ("errors" as a table of ErrorConfig fields)."""
+    from bnn.train import TrainConfig
+    table = dict(train_table)
+    recipe = TrainConfig.recipe(table.pop("model", "lenet4"), epochs=table.pop("epochs", None))
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(table) - fields)
+    if unknown:
+        raise ValueError(f"unknown training config keys {unknown}; expected some of {sorted(fields)}")
+    return TrainConfig.from_dict({**recipe.to_dict(), **table})
+
+
+def default_trainer(data_root=None):
+    """The engine's `train(config, out_dir, resume=...)` reading data from `data_root` (None: its default)."""
     from bnn.train import train
-    return train
+    return train if data_root is None else functools.partial(train, data_root=str(data_root))
 
 
 def run_summary(outcome):
-    """(final_test_accuracy, best_test_accuracy, seconds, history) of what the trainer returned.
+    """(final_test_accuracy, best_test_accuracy, seconds, history) of a TrainResult.
 
-    history: list of per-epoch dicts of numbers (the rows of metrics.csv).
+    history: list of per-epoch dicts of numbers (the rows of metrics.csv); accuracies are fractions.
     """
     return (float(outcome.final_test_accuracy), float(outcome.best_test_accuracy), float(outcome.seconds),
             [dict(row) for row in outcome.history])
@@ -462,4 +486,115 @@ def sweep(base_config, bers, repeats, out_dir, *, seed=0, workers=None, threads=
     if failures:
         names = ", ".join(f"{spec.label} ({type(error).__name__}: {error})" for spec, error in failures)
         raise RuntimeError(f"{len(failures)} of {len(specs)} runs failed: {names}")
+    return records
+
+
+def summarize(results):
+    """(bers, means, stds, counts) arrays of shape (B,) from {ber: array of values over repeats}, BERs ascending.
+
+    std is the sample standard deviation (ddof = 1), 0 where a BER has a single run.
+    """
+    bers = np.array(sorted(results))
+    means = np.array([np.mean(results[b]) for b in bers])
+    stds = np.array([np.std(results[b], ddof=1) if len(results[b]) > 1 else 0.0 for b in bers])
+    counts = np.array([len(results[b]) for b in bers])
+    return bers, means, stds, counts
+
+
+def summary_table(records):
+    """Text table of final test accuracy (percent) per BER: runs, mean, std, min, max."""
+    by_ber = {}
+    for rec in records:
+        by_ber.setdefault(rec["ber"], []).append(100.0 * rec["final_test_accuracy"])
+    lines = [f"{'BER':>8} {'runs':>4} {'mean %':>7} {'std':>6} {'min':>7} {'max':>7}"]
+    for ber, mean, std, count in zip(*summarize(by_ber)):
+        lines.append(f"{ber:8g} {count:4d} {mean:7.2f} {std:6.2f} {min(by_ber[ber]):7.2f} {max(by_ber[ber]):7.2f}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Command line: `python -m bnn sweep ...` (flags, or a TOML file with [sweep] and [train] tables; flags win).
+
+SWEEP_DEFAULTS = {"ber": None, "repeats": 1, "seed": 0, "out": None, "workers": None, "threads": None,
+                  "scheduler": None, "data_root": None}
+TRAIN_FLAGS = ("model", "dataset", "epochs", "batch_size", "lr", "train_subset", "test_subset")
+
+EXAMPLE_TOML = """\
+[sweep]                  # keys as the flags: ber, repeats, seed, out, workers, threads, scheduler, data_root
+ber = [0, 0.001, 0.01, 0.02, 0.05, 0.1, 0.2]
+repeats = 3
+out = "runs/lenet4-ber"
+[train]                  # any bnn.train.TrainConfig field; the model's recipe fills the rest
+model = "lenet4"
+epochs = 5
+[train.errors]           # any bnn.errors.ErrorConfig field except the rates the sweep sets
+rounding = "deterministic"
+"""
+
+
+def add_sweep_arguments(parser):
+    """Add the `sweep` subcommand's arguments to an argparse parser."""
+    parser.description = "Train one run per (BER, repeat) into OUT/runs; results in OUT/results.csv and .h5."
+    parser.epilog = "A TOML file may replace the flags (flags given as well win):\n\n" + EXAMPLE_TOML
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--config", metavar="FILE", help="TOML file with [sweep] and [train] tables")
+    parser.add_argument("--ber", type=float, nargs="+", help="training bit error rates, e.g. 0 0.001 0.01 0.1")
+    parser.add_argument("--repeats", type=int, help="runs per BER (default 1)")
+    parser.add_argument("--seed", type=int, help="base seed; run seeds derive from it, the BER index and the repeat "
+                                                 "(default 0)")
+    parser.add_argument("--out", metavar="DIR", help="sweep folder (rerun into it to skip finished runs and resume)")
+    parser.add_argument("--workers", type=int, help="local worker processes (default: min(runs, cores); 0: this "
+                                                    "process)")
+    parser.add_argument("--threads", type=int, help="Numba threads per run (default: cores // workers; 1 on Dask)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed scheduler, e.g. tcp://host:8786")
+    parser.add_argument("--data-root", help="folder with the raw datasets (default: $XNOR_MRAM_DATA)")
+    training = parser.add_argument_group("training (the model's recipe fills every field not given)")
+    training.add_argument("--model", help="model name, e.g. lenet4")
+    training.add_argument("--dataset", help="dataset name (default: the model's)")
+    training.add_argument("--epochs", type=int, help="epochs per run (the recipe's lr schedule is scaled to them)")
+    training.add_argument("--batch-size", type=int)
+    training.add_argument("--lr", type=float)
+    training.add_argument("--train-subset", type=int, help="train on the first N training images")
+    training.add_argument("--test-subset", type=int, help="test on the first N test images")
+
+
+def load_toml(path):
+    """The TOML file as a dict (tomllib on Python 3.11+, tomli before)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def settings_from_args(args):
+    """(sweep settings dict with SWEEP_DEFAULTS' keys, [train] table) from parsed flags over the TOML file."""
+    document = load_toml(args.config) if args.config else {}
+    for key, allowed in ((None, {"sweep", "train"}), ("sweep", set(SWEEP_DEFAULTS))):
+        table = document if key is None else document.get(key, {})
+        unknown = sorted(set(table) - allowed)
+        if unknown:
+            where = f"[{key}] of " if key else ""
+            raise ValueError(f"unknown keys {unknown} in {where}{args.config}; expected some of {sorted(allowed)}")
+    settings = {**SWEEP_DEFAULTS, **document.get("sweep", {})}
+    settings.update({k: getattr(args, k) for k in SWEEP_DEFAULTS if getattr(args, k) is not None})
+    for key in ("ber", "out"):
+        if settings[key] is None:
+            raise ValueError(f"a sweep needs --{key} (or `{key} = ...` in the [sweep] table of --config)")
+    train_table = {**document.get("train", {}),
+                   **{k: getattr(args, k) for k in TRAIN_FLAGS if getattr(args, k) is not None}}
+    return settings, train_table
+
+
+def run_sweep_from_args(args, trainer=None):
+    """Run the sweep the parsed `sweep` arguments describe; prints progress and a summary table."""
+    settings, train_table = settings_from_args(args)
+    out = Path(settings["out"])
+    records = sweep(base_config(train_table), settings["ber"], settings["repeats"], out, seed=settings["seed"],
+                    workers=settings["workers"], threads=settings["threads"], scheduler=settings["scheduler"],
+                    trainer=trainer or default_trainer(settings["data_root"]),
+                    log=functools.partial(print, flush=True))
+    print(summary_table(records))
+    print(f"results: {out / 'results.csv'}, {out / 'results.h5'}; plot them with `python -m bnn plot {out}`")
     return records

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from bnn.sweep import write_atomic
+from bnn.sweep import summarize, write_atomic
 
 METRICS = ("final_test_accuracy", "best_test_accuracy")
 STYLE = {"font.size": 8, "axes.linewidth": 0.6, "xtick.direction": "in", "ytick.direction": "in",
@@ -38,15 +38,6 @@ def read_results(out_dir, metric="final_test_accuracy"):
     return {ber: np.array(by_ber[ber]) for ber in sorted(by_ber)}
 
 
-def summarize(results):
-    """(bers, means, stds, counts) arrays of shape (B,) from {ber: values}; std is 0 where a BER has one run."""
-    bers = np.array(list(results))
-    means = np.array([v.mean() for v in results.values()])
-    stds = np.array([v.std(ddof=1) if len(v) > 1 else 0.0 for v in results.values()])
-    counts = np.array([len(v) for v in results.values()])
-    return bers, means, stds, counts
-
-
 def _draw(ax, bers, values_per_ber, means, stds):
     """Faint individual runs, then the mean line with standard-deviation bars."""
     for ber, values in zip(bers, values_per_ber):
@@ -65,7 +56,7 @@ def _break_marks(ax_left, ax_right):
 
 def ber_accuracy_figure(results, title=None):
     """A matplotlib Figure of {ber: accuracies (fractions in [0, 1])} with accuracy in percent."""
-    results = {ber: 100.0 * values for ber, values in results.items()}
+    results = {ber: 100.0 * np.asarray(results[ber]) for ber in sorted(results)}
     bers, means, stds, counts = summarize(results)
     positive = bers > 0
     has_zero = not positive.all()
@@ -117,4 +108,20 @@ def plot_sweep(out_dir, metric="final_test_accuracy", title=None):
         with rc_context(STYLE):
             write_atomic(path, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt))
         paths.append(path)
+    return paths
+
+
+def add_plot_arguments(parser):
+    """Add the `plot` subcommand's arguments to an argparse parser."""
+    parser.description = "Plot test accuracy vs training BER of a sweep folder into DIR/ber_accuracy.png and .svg."
+    parser.add_argument("dir", metavar="DIR", help="sweep folder holding results.csv")
+    parser.add_argument("--metric", choices=METRICS, default="final_test_accuracy",
+                        help="accuracy after the last epoch (default) or of the best epoch")
+    parser.add_argument("--title", help="figure title prefix, e.g. 'LeNet-4, MNIST'")
+
+
+def run_plot_from_args(args):
+    """Draw the figure the parsed `plot` arguments describe; prints the paths written."""
+    paths = plot_sweep(args.dir, args.metric, args.title)
+    print("wrote " + ", ".join(str(p) for p in paths))
     return paths

@@ -283,3 +283,111 @@ def test_dask_local_cluster_matches_inline(tmp_path):
     assert len(lines) == 6 and len(read_csv(tmp_path / "dask" / "results.csv")) == 6
     for path in (tmp_path / "dask").glob("runs/*/*/threads.json"):
         assert json.loads(path.read_text())[1] == 1, "Dask runs default to one Numba thread"
+
+
+# --- statistics, engine adapter, command line ------------------------------------------------------------------
+
+def test_summarize_uses_sample_std_and_zero_for_single_runs():
+    bers, means, stds, counts = sw.summarize({0.1: [5.0], 0.0: [1.0, 2.0, 3.0]})
+    np.testing.assert_array_equal(bers, [0.0, 0.1])
+    np.testing.assert_array_equal(means, [2.0, 5.0])
+    np.testing.assert_array_equal(stds, [1.0, 0.0])  # ddof = 1: sqrt(((1-2)^2 + (3-2)^2) / 2) = 1
+    np.testing.assert_array_equal(counts, [3, 1])
+
+
+def test_summary_table_in_percent():
+    records = [{"ber": 0.0, "final_test_accuracy": a} for a in (0.97, 0.99)] + [{"ber": 0.1, "final_test_accuracy": 0.9}]
+    lines = sw.summary_table(records).splitlines()
+    assert lines[1].split() == ["0", "2", "98.00", "1.41", "97.00", "99.00"]
+    assert lines[2].split() == ["0.1", "1", "90.00", "0.00", "90.00", "90.00"]
+
+
+def test_run_config_replaces_seed_and_ber_only():
+    train = pytest.importorskip("bnn.train")
+    base = train.TrainConfig.recipe("lenet4", epochs=2)
+    config = sw.run_config(base, 0.05, 123)
+    assert config.seed == 123 and config.errors.ber == 0.05
+    assert dataclasses.replace(config, seed=base.seed, errors=base.errors) == base
+
+
+@pytest.mark.parametrize("errors", [{"ber_pos_to_neg": 0.1}, {"layer_bers": (0.1, 0.2)}, {"schedule": ((1, 0.1),)}])
+def test_run_config_refuses_rates_that_would_override_the_swept_ber(errors):
+    train = pytest.importorskip("bnn.train")
+    from bnn.errors import ErrorConfig
+    base = train.TrainConfig.recipe("lenet4", epochs=2, errors=ErrorConfig(**errors))
+    with pytest.raises(ValueError, match=f"errors also set .*{next(iter(errors))}"):
+        sw.run_config(base, 0.01, 1)
+
+
+def test_base_config_is_the_recipe_with_overrides():
+    train = pytest.importorskip("bnn.train")
+    config = sw.base_config({"model": "lenet4", "epochs": 4, "train_subset": 500, "errors": {"rounding": "stochastic"}})
+    assert config == train.TrainConfig.recipe("lenet4", epochs=4, train_subset=500,
+                                              errors=dataclasses.replace(config.errors, rounding="stochastic"))
+    assert config.errors.rounding == "stochastic"
+    with pytest.raises(ValueError, match=r"unknown training config keys \['epoch'\]"):
+        sw.base_config({"epoch": 3})
+
+
+def sweep_parser():
+    import argparse
+    parser = argparse.ArgumentParser()
+    sw.add_sweep_arguments(parser)
+    return parser
+
+
+def test_toml_file_and_flags_merge_with_flags_winning(tmp_path):
+    pytest.importorskip("bnn.train")
+    config = tmp_path / "sweep.toml"
+    config.write_text(sw.EXAMPLE_TOML)
+    args = sweep_parser().parse_args(["--config", str(config), "--repeats", "2", "--epochs", "1", "--ber", "0", "0.1"])
+    settings, train_table = sw.settings_from_args(args)
+    assert settings == {**sw.SWEEP_DEFAULTS, "ber": [0.0, 0.1], "repeats": 2, "out": "runs/lenet4-ber"}
+    assert train_table == {"model": "lenet4", "epochs": 1, "errors": {"rounding": "deterministic"}}
+    assert sw.base_config(train_table).epochs == 1
+
+
+@pytest.mark.parametrize("toml, argv, message", [
+    ("[sweep]\nbers = [0]\n", [], r"unknown keys \['bers'\] in \[sweep\] of"),
+    ("[trian]\n", [], r"unknown keys \['trian'\] in"),
+    ("", ["--out", "x"], "a sweep needs --ber"),
+    ("", ["--ber", "0"], "a sweep needs --out")])
+def test_bad_sweep_settings_name_the_problem(tmp_path, toml, argv, message):
+    config = tmp_path / "sweep.toml"
+    config.write_text(toml)
+    with pytest.raises(ValueError, match=message):
+        sw.settings_from_args(sweep_parser().parse_args(["--config", str(config), *argv]))
+
+
+def fake_train_config(config, out_dir, resume):
+    """fake_train for a real TrainConfig."""
+    return fake_train(FakeConfig(epochs=config.epochs, seed=config.seed, ber=config.errors.ber), out_dir, resume)
+
+
+def test_command_line_sweep_with_a_fake_trainer(tmp_path, capsys):
+    pytest.importorskip("bnn.train")
+    argv = ["--ber", "0", "0.01", "--repeats", "2", "--epochs", "2", "--out", str(tmp_path), "--workers", "0"]
+    records = sw.run_sweep_from_args(sweep_parser().parse_args(argv), trainer=fake_train_config)
+    out = capsys.readouterr().out
+    assert out.count("ETA") == 4 and "mean %" in out and "results.csv" in out
+    assert [r["config"]["errors"]["ber"] for r in records] == [0.0, 0.0, 0.01, 0.01]
+    assert [r["config"]["seed"] for r in records] == [sw.run_seed(0, i, r) for i in range(2) for r in range(2)]
+    assert all(r["config"]["epochs"] == 2 and r["config"]["model"] == "lenet4" for r in records)
+
+
+# --- the real engine, end to end -------------------------------------------------------------------------------
+
+def test_real_lenet4_sweep_on_an_mnist_subset(tmp_path, data_root):
+    train = pytest.importorskip("bnn.train")
+    base = train.TrainConfig.recipe("lenet4", epochs=1, batch_size=64, train_subset=512, test_subset=500)
+    lines = []
+    records = sw.sweep(base, [0.0, 0.1], 1, tmp_path, seed=1, trainer=sw.default_trainer(data_root), log=lines.append)
+    assert [(r["ber"], r["config"]["errors"]["ber"]) for r in records] == [(0.0, 0.0), (0.1, 0.1)]
+    for rec in records:
+        assert 0.2 < rec["final_test_accuracy"] <= 1, "one short epoch already beats chance (0.1) clearly"
+        assert rec["history"][0]["epoch"] == 1 and rec["seconds"] > 0
+        folder = sw.run_dir(tmp_path, rec["ber"], 0)
+        assert (folder / "metrics.csv").exists() and (folder / "checkpoint.h5").exists()
+    assert len(read_csv(tmp_path / "results.csv")) == 2
+    again = sw.sweep(base, [0.0, 0.1], 1, tmp_path, seed=1, trainer=sw.default_trainer(data_root), log=lines.append)
+    assert again == records and all("already finished" in line for line in lines[2:])

@@ -1,4 +1,5 @@
 """The BER-accuracy figure: what it reads from results.csv, what it draws, and the files it writes."""
+import argparse
 import csv
 
 import numpy as np
@@ -28,14 +29,6 @@ def test_read_results_groups_runs_by_ber(tmp_path):
     np.testing.assert_array_equal(results[0.01], ACCURACY[0.01])
     best = sweep_plot.read_results(tmp_path, "best_test_accuracy")
     np.testing.assert_allclose(best[0.2], np.array(ACCURACY[0.2]) + 0.001)
-
-
-def test_summarize_uses_sample_std_and_none_for_single_runs():
-    bers, means, stds, counts = sweep_plot.summarize({0.0: np.array([1.0, 2.0, 3.0]), 0.1: np.array([5.0])})
-    np.testing.assert_array_equal(bers, [0.0, 0.1])
-    np.testing.assert_array_equal(means, [2.0, 5.0])
-    np.testing.assert_array_equal(stds, [1.0, 0.0])  # ddof = 1: sqrt(((1-2)^2 + (3-2)^2) / 2) = 1
-    np.testing.assert_array_equal(counts, [3, 1])
 
 
 def test_figure_draws_ber0_apart_and_the_rest_on_a_log_axis():
@@ -77,3 +70,11 @@ def test_plot_errors_name_the_problem(tmp_path):
     write_results(tmp_path, {})
     with pytest.raises(ValueError, match="no finished runs"):
         sweep_plot.read_results(tmp_path)
+
+
+def test_plot_command_line(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    sweep_plot.add_plot_arguments(parser)
+    paths = sweep_plot.run_plot_from_args(parser.parse_args([str(write_results(tmp_path)), "--metric",
+                                                             "best_test_accuracy"]))
+    assert all(p.exists() for p in paths) and "ber_accuracy.svg" in capsys.readouterr().out
