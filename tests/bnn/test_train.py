@@ -1,0 +1,114 @@
+"""Training on real MNIST (small subsets): outputs, checkpoint round trip, resume == uninterrupted, NaN stops."""
+import csv
+import dataclasses
+
+import numpy as np
+import pytest
+
+import bnn.train as train_module
+from bnn import checkpoint
+from bnn.errors import ErrorConfig
+from bnn.train import METRIC_COLUMNS, TrainConfig, TrainingDiverged, train
+
+SMALL = dict(epochs=2, train_subset=384, test_subset=100)
+
+
+@pytest.fixture
+def config():
+    return TrainConfig.recipe("lenet4", seed=3, **SMALL)
+
+
+def test_recipe_scales_the_schedule_and_round_trips_through_json():
+    full = TrainConfig.recipe("lenet4")
+    assert (full.epochs, full.lr_step, full.optimizer, full.lr, full.batch_size) == (60, 15, "adam", 0.01, 128)
+    short = TrainConfig.recipe("lenet4", epochs=5, errors=ErrorConfig(ber=0.01, schedule=((2, 0.1),)))
+    assert short.lr_step == pytest.approx(1.25)
+    assert TrainConfig.from_dict(short.to_dict()) == short
+    with pytest.raises(ValueError, match="epochs must be a positive integer, got 0"):
+        TrainConfig(epochs=0)
+
+
+def test_train_writes_metrics_checkpoint_and_plot(tmp_path, config, data_root):
+    result = train(config, tmp_path, data_root=data_root)
+    rows = list(csv.DictReader(open(tmp_path / "metrics.csv")))
+    assert tuple(rows[0]) == METRIC_COLUMNS and [int(r["epoch"]) for r in rows] == [1, 2]
+    assert all(0 <= float(r["test_accuracy"]) <= 1 for r in rows)
+    assert result.final_test_accuracy == float(rows[-1]["test_accuracy"]) > 0.5   # well above chance (0.1)
+    assert (tmp_path / "learning_curve.png").stat().st_size > 1000
+    ckpt = checkpoint.load(tmp_path / "checkpoint.h5")
+    assert ckpt.epoch == 2 and ckpt.config == config.to_dict() and ckpt.history == result.history
+    with pytest.raises(FileExistsError, match="resume"):
+        train(config, tmp_path, data_root=data_root)
+
+
+def test_checkpoint_round_trip(tmp_path):
+    rng = np.random.default_rng(5)
+    ckpt = checkpoint.Checkpoint(epoch=3, model_state={"a.weight": rng.standard_normal((2, 3)).astype(np.float32)},
+                                 optimizer_arrays={"m": {"a.weight": np.ones((2, 3))}},
+                                 optimizer_scalars={"t": 7}, rng_state=rng.bit_generator.state,
+                                 config={"model": "x"}, history=[{"epoch": 1, "test_accuracy": 0.5}])
+    checkpoint.save(tmp_path / "c.h5", ckpt)
+    back = checkpoint.load(tmp_path / "c.h5")
+    np.testing.assert_array_equal(back.model_state["a.weight"], ckpt.model_state["a.weight"])
+    np.testing.assert_array_equal(back.optimizer_arrays["m"]["a.weight"], 1)
+    assert (back.epoch, back.optimizer_scalars, back.rng_state, back.config, back.history) == (
+        3, {"t": 7}, ckpt.rng_state, {"model": "x"}, ckpt.history)
+    assert [p.name for p in tmp_path.iterdir()] == ["c.h5"]   # no temp files left behind
+
+
+def test_resume_equals_uninterrupted(tmp_path, config, data_root, monkeypatch):
+    whole = train(config, tmp_path / "whole", data_root=data_root, plot=False)
+
+    real_evaluate, calls = train_module.evaluate, []
+
+    def killed_in_epoch_2(model, dataset, batch_size=1000):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt   # the run dies after training epoch 2, before its checkpoint
+        return real_evaluate(model, dataset, batch_size)
+
+    monkeypatch.setattr(train_module, "evaluate", killed_in_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "resumed", data_root=data_root, plot=False)
+    assert checkpoint.load(tmp_path / "resumed" / "checkpoint.h5").epoch == 1
+    monkeypatch.setattr(train_module, "evaluate", real_evaluate)
+    resumed = train(config, tmp_path / "resumed", resume=True, data_root=data_root, plot=False)
+
+    def numbers(history):
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
+
+    assert numbers(resumed.history) == numbers(whole.history)
+    a, b = (checkpoint.load(tmp_path / d / "checkpoint.h5") for d in ("whole", "resumed"))
+    for name, array in a.model_state.items():
+        np.testing.assert_array_equal(b.model_state[name], array, err_msg=name)
+    assert a.rng_state == b.rng_state
+
+
+def test_resume_refuses_another_config(tmp_path, config, data_root):
+    train(dataclasses.replace(config, epochs=1), tmp_path, data_root=data_root, plot=False)
+    with pytest.raises(ValueError, match="another config"):
+        train(dataclasses.replace(config, epochs=1, seed=4), tmp_path, resume=True, data_root=data_root)
+
+
+def test_nan_loss_stops_naming_epoch_and_batch(tmp_path, config, data_root, monkeypatch):
+    real_loss, calls = train_module.softmax_cross_entropy, []
+
+    def nan_in_epoch_2_batch_2(logits, labels):
+        loss, d = real_loss(logits, labels)
+        calls.append(1)
+        return (float("nan"), d) if len(calls) == 3 + 1 + 2 else (loss, d)   # 3 training + 1 test batch per epoch
+
+    monkeypatch.setattr(train_module, "softmax_cross_entropy", nan_in_epoch_2_batch_2)
+    with pytest.raises(TrainingDiverged, match=r"loss is nan at epoch 2, batch 2 of 3 .*last good checkpoint "
+                                               r"\(epoch 1\)"):
+        train(config, tmp_path, data_root=data_root)
+    assert checkpoint.load(tmp_path / "checkpoint.h5").epoch == 1
+
+
+def test_bit_errors_reach_the_binary_layers(tmp_path, data_root):
+    config = TrainConfig.recipe("lenet4", seed=3, epochs=1, train_subset=128, test_subset=100,
+                                errors=ErrorConfig(ber=0.1))
+    clean = train(dataclasses.replace(config, errors=ErrorConfig()), tmp_path / "clean", data_root=data_root,
+                  plot=False)
+    noisy = train(config, tmp_path / "noisy", data_root=data_root, plot=False)
+    assert noisy.history[0]["train_loss"] != clean.history[0]["train_loss"]
