@@ -26,16 +26,6 @@ def check_member(archive, member):
         raise DataError(f"{archive}: member {name!r} escapes the archive folder (absolute path or '..')")
 
 
-def _open_stream(path):
-    """The archive as a tar stream. Gzip goes through gzip.open, which raises EOFError on a truncated file;
-    tarfile's own gzip stream would end silently at a member boundary and hide the truncation."""
-    with open(path, "rb") as f:
-        gzipped = f.read(2) == b"\x1f\x8b"
-    if gzipped:
-        return tarfile.open(fileobj=gzip.open(path, "rb"), mode="r|")
-    return tarfile.open(path, "r|*")
-
-
 def scan(path, wanted=lambda name: True):
     """Yield (name, bytes or None) for every regular file member, in archive order; the bytes are read only
     for names that satisfy `wanted`. Folder members are yielded too, as ("name/", None).
@@ -43,8 +33,13 @@ def scan(path, wanted=lambda name: True):
     Reads the archive once as a stream (a .tar.gz is decompressed sequentially). Names have any leading
     './' removed. Raises DataError naming the archive if it is truncated, corrupt or unsafe.
     """
+    # Gzip goes through gzip.open, read to its end: it raises on truncation and on a CRC mismatch, where
+    # tarfile's own gzip stream stops silently at a member boundary or at the end-of-archive blocks.
+    with open(path, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
     try:
-        with _open_stream(path) as tar:
+        with (gzip.open(path, "rb") if gzipped else open(path, "rb")) as raw, \
+                tarfile.open(fileobj=raw, mode="r|" if gzipped else "r|*") as tar:
             for member in tar:
                 check_member(path, member)
                 name = str(PurePosixPath(member.name))
@@ -52,6 +47,10 @@ def scan(path, wanted=lambda name: True):
                     yield name + "/", None
                 else:
                     yield name, tar.extractfile(member).read() if wanted(name) else None
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
+            while gzipped and raw.read(1 << 20):
+                pass
+    except DataError:
+        raise
+    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError, UnicodeError) as err:
         raise DataError(f"{path}: cannot read the archive ({type(err).__name__}: {err}); "
                         f"it is truncated, corrupt or not a tar file") from err

@@ -133,8 +133,8 @@ def _write(path, build, identity):
         tmp.unlink(missing_ok=True)
 
 
-def _open(path, in_memory):
-    """(images, labels, attrs) from a verified cache file; raises CorruptCache with the reason."""
+def _open(path, in_memory, identity):
+    """(images, labels, attrs) from a verified cache file holding `identity`; raises CorruptCache with the reason."""
     try:
         f = h5py.File(path, "r")
     except OSError as err:
@@ -145,6 +145,9 @@ def _open(path, in_memory):
             raise CorruptCache("it was never completed")
         if attrs.get("format_version") != FORMAT_VERSION:
             raise CorruptCache(f"format version {attrs.get('format_version')}, expected {FORMAT_VERSION}")
+        held = (attrs["name"], attrs["split"], json.loads(attrs["variant"]))
+        if held != (identity["name"], identity["split"], identity["variant"]):
+            raise CorruptCache(f"it holds {held}, not {identity}")
         images, labels = f["images"], f["labels"][:]
         if images.dtype != np.uint8 or images.ndim != 4 or len(images) != attrs["n"] or len(labels) != attrs["n"]:
             raise CorruptCache(f"images {images.dtype}{images.shape} / labels {labels.shape} do not match n={attrs['n']}")
@@ -186,19 +189,19 @@ def load_or_build(path, build, identity, in_memory=None):
     path = Path(path)
     if path.exists():
         try:
-            return _open(path, in_memory)
+            return _open(path, in_memory, identity)
         except CorruptCache:
             pass        # re-checked under the lock: another process may be replacing it right now
     with _lock(path):
         if path.exists():
             try:
-                return _open(path, in_memory)
+                return _open(path, in_memory, identity)
             except CorruptCache as err:
                 warnings.warn(f"cache {path} is corrupt: {err}; rebuilding it from the raw files", stacklevel=3)
                 path.unlink()
         _write(path, build, identity)
     try:
-        return _open(path, in_memory)
+        return _open(path, in_memory, identity)
     except CorruptCache as err:
         raise RuntimeError(f"cache {path} was just written but does not verify: {err}") from err
 

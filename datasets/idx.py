@@ -4,6 +4,7 @@ magic = 0x00 0x00 <type code> <number of dimensions>; then one big-endian uint32
 prod(dims) items of the type, big-endian. Files may be gzipped (detected by content, not by name).
 """
 import hashlib
+import math
 
 import numpy as np
 
@@ -28,7 +29,7 @@ def parse_idx(content, path, ndim):
         raise DataError(f"{path}: truncated IDX header ({len(content)} bytes, expected at least {header})")
     shape = tuple(int(d) for d in np.frombuffer(content, ">u4", dims, 4))
     dtype = np.dtype(TYPE_CODES[code])
-    expected = header + int(np.prod(shape)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize     # exact: a crafted header must not wrap around
     if len(content) != expected:
         raise DataError(f"{path}: {len(content)} bytes, expected {expected} for an IDX array of shape {shape} "
                         f"and type {dtype} (file truncated or padded)")

@@ -104,7 +104,7 @@ def decode(data, size, where):
                 left, top = (w - size) // 2, (h - size) // 2
                 img = img.crop((left, top, left + size, top + size))
             return np.asarray(img, np.uint8).transpose(2, 0, 1)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+    except Exception as err:    # Pillow's plugins raise many types on malformed data: OSError, SyntaxError, ...
         raise DataError(f"{where}: not a readable image ({type(err).__name__}: {err})") from err
 
 
@@ -138,6 +138,7 @@ class ImageFolder:
             raise ValueError(f"seed must be an integer, got {seed!r}")
         if _names(classes):
             classes = sorted(set(classes))
+        classes, size, max_per_class = (int(v) if _positive_int(v) else v for v in (classes, size, max_per_class))
         variant = dict(classes=classes, seed=seed, size=size, max_per_class=max_per_class)
         if source is not None:
             variant["source"] = str(source)

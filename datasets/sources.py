@@ -9,6 +9,7 @@ other files), or a DataError with `strict=True`. Downloads are always verified (
 import gzip
 import hashlib
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def read_bytes(path):
             with gzip.open(path, "rb") as f:
                 return f.read()
         return path.read_bytes()
-    except (EOFError, gzip.BadGzipFile, OSError) as err:
+    except (EOFError, gzip.BadGzipFile, OSError, zlib.error) as err:
         raise DataError(f"{path}: cannot decompress ({err}); the gzip file is truncated or corrupt") from err
 
 

@@ -37,7 +37,8 @@ def read_mat(path):
             x, y = mat["X"].transpose(3, 2, 0, 1), mat["y"].reshape(-1)
     except KeyError as err:
         raise DataError(f"{path}: no variable {err} (expected X and y)") from err
-    except (ValueError, TypeError, OSError, NotImplementedError) as err:
+    except Exception as err:    # scipy's and h5py's readers raise many types on malformed files (MatReadError,
+        # ValueError, IndexError, OSError, ...); all of them mean the same thing here.
         raise DataError(f"{path}: not a readable MATLAB file ({type(err).__name__}: {err})") from err
     if x.shape[1:] != (3, 32, 32) or x.dtype != np.uint8:
         raise DataError(f"{path}: X is {x.dtype} with images of shape {x.shape[1:]}, expected uint8 (3, 32, 32)")

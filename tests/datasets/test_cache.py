@@ -98,3 +98,12 @@ def test_failed_build_leaves_nothing(tmp_path, leftovers):
 def test_cache_name_depends_on_variant():
     assert cache.cache_name("svhn", "train", {}) == "svhn-train.h5"
     assert cache.cache_name("svhn", "train", {"extra": True}) != cache.cache_name("svhn", "train", {"extra": False})
+
+
+def test_a_cache_holding_another_dataset_is_rebuilt(fake_mnist):
+    root, cache_dir, arrays = fake_mnist
+    datasets.load("mnist", "test", root=root, cache_dir=cache_dir)
+    (cache_dir / "mnist-test.h5").rename(cache_dir / "mnist-train.h5")
+    with pytest.warns(UserWarning, match="holds \\('mnist', 'test', \\{\\}\\)"):
+        ds = datasets.load("mnist", "train", root=root, cache_dir=cache_dir)
+    np.testing.assert_array_equal(ds.labels, arrays["train"][1])

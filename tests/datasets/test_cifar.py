@@ -94,3 +94,14 @@ def test_not_gzip_at_all(tmp_path):
     (folder / "cifar-10-binary.tar.gz").write_bytes(gzip.compress(b"plain text, not a tar"))
     with pytest.raises(datasets.DataError, match="not a tar file"):
         datasets.load("cifar10", "test", root=tmp_path, cache_dir=tmp_path / "c")
+
+
+def test_gzip_crc_is_checked_even_past_the_last_member(tmp_path, leftovers):
+    write_cifar(tmp_path, np.random.default_rng(0))
+    archive = tmp_path / "cifar10" / "cifar-10-binary.tar.gz"
+    data = bytearray(archive.read_bytes())
+    data[-8] ^= 0xFF          # the gzip trailer's CRC-32, read only after tarfile has seen the end blocks
+    archive.write_bytes(bytes(data))
+    with pytest.raises(datasets.DataError, match="cannot read the archive .*CRC"):
+        datasets.load("cifar10", "test", root=tmp_path, cache_dir=tmp_path / "c")
+    assert leftovers(tmp_path / "c") == []
