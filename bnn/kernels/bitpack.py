@@ -139,14 +139,51 @@ def pack_signs(x, axis=-1):
     return np.ascontiguousarray(np.moveaxis(words_last, -1, axis)), nbits
 
 
+@njit(parallel=True, cache=True)
+def _unpack_rows(words, nbits, out):
+    """words: (R, W) uint64 → out: (R, nbits) ±1, bits along the last axis."""
+    for r in prange(words.shape[0]):
+        for j in range(nbits):
+            out[r, j] = 2 * np.int64((words[r, j // 64] >> np.uint64(j % 64)) & np.uint64(1)) - 1
+
+
+@njit(parallel=True, cache=True)
+def _unpack_middle(words, nbits, out):
+    """words: (A, B, W) uint64 → out: (A, nbits, B) ±1; the inverse of _pack_middle, contiguous writes over B."""
+    outer, inner, n_w = words.shape
+    for t in prange(outer * n_w):
+        a = t // n_w
+        wd = t % n_w
+        column = words[a, :, wd].copy()   # contiguous, so the bit loop below vectorizes
+        for b in range(min(64, nbits - wd * 64)):
+            shift = np.uint64(b)
+            for i in range(inner):
+                out[a, wd * 64 + b, i] = 2 * np.int64((column[i] >> shift) & np.uint64(1)) - 1
+
+
 def unpack_signs(packed, nbits, axis=-1, dtype=np.float32):
-    """Inverse of :func:`pack_signs`: uint64 words along ``axis`` → ±1 array with ``nbits`` elements there."""
+    """Inverse of :func:`pack_signs`: uint64 words along ``axis`` → ±1 array (of ``dtype``) with ``nbits``
+    elements there."""
     check_packed(packed, nbits, axis)
-    words_last = np.moveaxis(packed, axis, -1)
-    as_bytes = np.ascontiguousarray(words_last).astype("<u8", copy=False).view(np.uint8)
-    bits = np.unpackbits(as_bytes, axis=-1, count=nbits, bitorder="little")
-    signs = (2 * bits.astype(np.int8) - 1).astype(dtype)
-    return np.moveaxis(signs, -1, axis)
+    dtype = _signed_dtype(dtype)
+    axis = _normalize_axis(axis, packed.ndim)
+    shape = packed.shape[:axis] + (nbits,) + packed.shape[axis + 1:]
+    outer = int(np.prod(packed.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(packed.shape[axis + 1:], dtype=np.int64))
+    out = np.empty((outer, nbits, inner), dtype)
+    if inner == 1:
+        _unpack_rows(np.ascontiguousarray(packed).reshape(outer, -1), nbits, out.reshape(outer, nbits))
+    else:
+        words_last = np.ascontiguousarray(np.moveaxis(packed, axis, -1)).reshape(outer, inner, -1)
+        _unpack_middle(words_last, nbits, out)
+    return out.reshape(shape)
+
+
+def _signed_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if not (np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.signedinteger)):
+        raise TypeError(f"dtype must be a float or signed integer type to hold ±1, got {dtype}")
+    return dtype
 
 
 def pack_conv_input(x):
@@ -168,7 +205,11 @@ def pack_conv_weights(w):
 
 
 def unpack_conv_input(xp, channels, dtype=np.float32):
-    """Inverse of :func:`pack_conv_input`: (N, H, W, CW) uint64 → (N, channels, H, W) ±1 array."""
+    """Inverse of :func:`pack_conv_input`: (N, H, W, CW) uint64 → (N, channels, H, W) ±1 array of ``dtype``."""
     if not isinstance(xp, np.ndarray) or xp.ndim != 4:
         raise ValueError(f"xp must be a packed (N, H, W, words) array, got {getattr(xp, 'shape', type(xp))}")
-    return np.ascontiguousarray(np.moveaxis(unpack_signs(xp, channels, axis=-1, dtype=dtype), -1, 1))
+    check_packed(xp, channels, axis=-1, name="xp")
+    n, h, w, cw = xp.shape
+    out = np.empty((n, channels, h * w), _signed_dtype(dtype))
+    _unpack_middle(np.ascontiguousarray(xp).reshape(n, h * w, cw), channels, out)
+    return out.reshape(n, channels, h, w)

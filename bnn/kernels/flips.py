@@ -1,10 +1,16 @@
 """Random bit flips on packed ±1 tensors: the write errors of an MRAM cell, applied before the XNOR product.
 
-:func:`flip_mask` draws a packed mask in which every valid bit is set independently with probability p, exactly.
-The valid bits are numbered 0..T−1 in row order (T = rows · nbits; tail bits are not numbered, so they are never
-set).  The gaps between successive set positions of i.i.d. Bernoulli(q) trials are i.i.d. Geometric(q), so drawing
-gaps costs O(q·T) random numbers instead of T — cheap at the small error rates that matter.  For p > 1/2 the
-complement (bits *not* flipped, probability 1 − p) is drawn and inverted, so the cost is O(min(p, 1 − p)·T).
+:func:`flip_mask` draws a packed mask in which every valid bit is set independently with probability p, exactly,
+by one of two samplers (q = min(p, 1 − p); for p > 1/2 the complement is drawn with probability q and inverted):
+
+- q < 1/64 (under one set bit per word): the valid bits are numbered 0..T−1 in row order (T = rows · nbits; tail
+  bits are not numbered, so never set).  The gaps between successive successes of i.i.d. Bernoulli(q) trials are
+  i.i.d. Geometric(q), so drawing gaps costs O(q·T) random numbers instead of T.
+- otherwise, 64 lanes at once: each bit compares its own uniform U = 0.r1 r2 r3… (binary digits r_i = bit i of
+  the i-th random word) with q = 0.b1 b2 b3… (q as a float64 has a finite binary expansion).  At the first digit
+  where r_i ≠ b_i, U < q exactly when b_i = 1; lanes whose digits all equal q's have U ≥ q.  So a bit is set with
+  probability exactly q, independently of the other lanes, and each step decides half of the undecided lanes:
+  about 8 random words per mask word.  Only words with undecided lanes draw more digits.
 
 :func:`flip_bits` applies asymmetric write errors: a stored 1 (+1) becomes 0 with probability p_pos_to_neg, a
 stored 0 (−1) becomes 1 with probability p_neg_to_pos, each bit independently.
@@ -49,6 +55,54 @@ def bernoulli_positions(total, q, rng):
         last = int(positions[-1])
 
 
+def binary_digits(q):
+    """The binary digits b1, b2, … of q in [0, 1) (q = sum b_i 2^-i), exact for a float64; a list of 0/1."""
+    numerator, denominator = float(q).as_integer_ratio()   # denominator is a power of two
+    digits = []
+    while numerator:
+        numerator *= 2
+        digits.append(numerator // denominator)
+        numerator %= denominator
+    return digits
+
+
+@njit(cache=True)
+def compare_digits(digits, pool, words, start):
+    """Fill words[start:] with i.i.d. Bernoulli bits by comparing against ``digits``, consuming random words from
+    ``pool`` in order.  Returns the index of the first word left unfilled because the pool ran out (a word cut
+    short is redrawn from scratch with the next pool, so the draws it consumed are simply unused)."""
+    used = 0
+    for w in range(start, words.size):
+        result = np.uint64(0)
+        undecided = np.uint64(0xFFFFFFFFFFFFFFFF)
+        for digit in digits:
+            if undecided == 0:
+                break
+            if used == pool.size:
+                return w
+            r = pool[used]
+            used += 1
+            if digit:
+                result |= undecided & ~r   # r_i = 0 < b_i = 1: U < q
+                undecided &= r
+            else:
+                undecided &= ~r            # r_i = 1 > b_i = 0: U > q, decided unset
+        words[w] = result
+    return words.size
+
+
+def bernoulli_words(n, q, rng):
+    """n uint64 words whose 64 bits are i.i.d. Bernoulli(q), by digit-by-digit comparison (module docstring)."""
+    digits = np.array(binary_digits(q), np.uint8)
+    words = np.empty(n, np.uint64)
+    done = 0
+    while done < n:
+        # about 8 digits decide all 64 lanes of a word; 10 per word plus slack rarely needs a second pool
+        pool = rng.integers(0, 2**64 - 1, 10 * (n - done) + digits.size, dtype=np.uint64, endpoint=True)
+        done = compare_digits(digits, pool, words, done)
+    return words
+
+
 @njit(cache=True)
 def set_bits(positions, rows, nbits, mask):
     """Set bit ``positions`` (row-major over rows × nbits valid bits) in mask (rows, words) uint64, in place."""
@@ -73,12 +127,17 @@ def flip_mask(shape, nbits, p, rng, axis=-1):
     rest = shape[:axis % len(shape)] + shape[axis % len(shape) + 1:]
     rows = int(np.prod(rest, dtype=np.int64))
     q = min(p, 1.0 - p)
-    mask = np.zeros((rows, shape[axis]), np.uint64)
-    set_bits(bernoulli_positions(rows * int(nbits), q, rng), rows, int(nbits), mask)
+    n_w = shape[axis]
+    if q < 1.0 / 64:
+        mask = np.zeros((rows, n_w), np.uint64)
+        set_bits(bernoulli_positions(rows * int(nbits), q, rng), rows, int(nbits), mask)
+    else:
+        mask = bernoulli_words(rows * n_w, q, rng).reshape(rows, n_w)
+        mask[:, -1] &= tail_mask(nbits)
     if p > 0.5:
         mask = ~mask
         mask[:, -1] &= tail_mask(nbits)
-    return np.ascontiguousarray(np.moveaxis(mask.reshape(rest + (shape[axis],)), -1, axis))
+    return np.ascontiguousarray(np.moveaxis(mask.reshape(rest + (n_w,)), -1, axis))
 
 
 def flip_bits(packed, nbits, p_pos_to_neg, p_neg_to_pos, rng, axis=-1):

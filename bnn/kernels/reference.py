@@ -22,6 +22,13 @@ def pack_signs(x, axis=-1):
     return np.ascontiguousarray(np.moveaxis(words, -1, axis)), nbits
 
 
+def unpack_signs(packed, nbits, axis=-1, dtype=np.float32):
+    """Twin of bitpack.unpack_signs via np.unpackbits."""
+    words_last = np.ascontiguousarray(np.moveaxis(packed, axis, -1)).astype("<u8")
+    bits = np.unpackbits(words_last.view(np.uint8), axis=-1, count=nbits, bitorder="little")
+    return np.moveaxis((2 * bits.astype(np.int8) - 1).astype(dtype), -1, axis)
+
+
 def popcount(words):
     """Twin of popcount.popcount: set bits per uint64, counted one bit at a time."""
     words = np.asarray(words, np.uint64)
@@ -83,3 +90,25 @@ def set_bits(positions, rows, nbits, mask):
     positions = np.asarray(positions, np.int64)
     row, bit = positions // nbits, positions % nbits
     np.bitwise_or.at(mask, (row, bit // 64), np.left_shift(np.uint64(1), (bit % 64).astype(np.uint64)))
+
+
+def compare_digits(digits, pool, words, start):
+    """Twin of flips.compare_digits, one lane at a time: bit j of word w is 1 iff the uniform whose binary digits
+    are bit j of successive pool words is below 0.d1 d2 d3...  Consumes the pool exactly like the kernel."""
+    used = 0
+    for w in range(start, words.size):
+        needed, bits = 0, 0
+        for lane in range(64):
+            lane_digits = 0
+            for digit in digits:
+                lane_digits += 1
+                r = (int(pool[used + lane_digits - 1]) >> lane) & 1 if used + lane_digits - 1 < pool.size else None
+                if r is None:
+                    return w
+                if r != digit:
+                    bits |= int(r < digit) << lane
+                    break
+            needed = max(needed, lane_digits)
+        words[w] = np.uint64(bits)
+        used += needed
+    return words.size

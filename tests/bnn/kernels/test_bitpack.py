@@ -56,6 +56,26 @@ def test_tail_bits_are_zero(nbits):
     assert bin(int(tail_mask(nbits))).count("1") == nbits - 64 * (n_words(nbits) - 1)
 
 
+@pytest.mark.parametrize("shape, axis", [((4, 3), -1), ((2, 3, 5), 1), ((3, 2, 2, 7), 0), ((1, 1), 1), ((6, 2, 1), 1)])
+@pytest.mark.parametrize("nbits_in_last_word", [1, 37, 64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int8])
+def test_unpack_matches_twin_on_random_words(shape, axis, nbits_in_last_word, dtype):
+    nbits = 64 * (shape[axis] - 1) + nbits_in_last_word
+    words = np.random.default_rng(nbits).integers(0, 2**64 - 1, shape, dtype=np.uint64, endpoint=True)
+    last = [slice(None)] * len(shape)
+    last[axis] = -1
+    words[tuple(last)] &= tail_mask(nbits)
+    got = unpack_signs(words, nbits, axis=axis, dtype=dtype)
+    assert got.dtype == dtype and got.shape[axis] == nbits
+    np.testing.assert_array_equal(got, ref.unpack_signs(words, nbits, axis=axis, dtype=dtype))
+
+
+def test_unpack_rejects_dtypes_that_cannot_hold_minus_one():
+    packed, nbits = pack_signs(np.ones(3))
+    with pytest.raises(TypeError, match="signed"):
+        unpack_signs(packed, nbits, dtype=np.uint8)
+
+
 def test_unpack_dtype():
     packed, nbits = pack_signs(np.array([[-1.0, 2.0, 0.0]]))
     out = unpack_signs(packed, nbits, dtype=np.float64)

@@ -1,11 +1,13 @@
 """Bit-flip masks: exact Bernoulli(p) per valid bit (binomial tests at fixed seeds), tails never set, seeded."""
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from scipy import stats
 
 from bnn.kernels import flip_bits, flip_mask, n_words, pack_signs, tail_mask, unpack_signs
 from bnn.kernels import reference as ref
-from bnn.kernels.flips import bernoulli_positions, set_bits
+from bnn.kernels.flips import bernoulli_positions, binary_digits, compare_digits, set_bits
 
 # Two-sided binomial tests at significance ALPHA with fixed seeds: a correct sampler fails one with probability
 # ALPHA for a random seed; with the seeds fixed the outcome is deterministic.
@@ -21,7 +23,7 @@ def bits(mask, nbits):
     return (unpack_signs(mask, nbits) > 0).astype(np.int64)
 
 
-@pytest.mark.parametrize("p", [1e-4, 0.01, 0.3, 0.5, 0.7, 0.99])
+@pytest.mark.parametrize("p", [1e-4, 0.01, 0.05, 1 / 3, 0.5, 0.7, 0.95, 0.99])   # both samplers
 def test_each_bit_is_set_with_probability_p(p):
     rows, nbits = 400, 1001
     mask = flip_mask((rows, n_words(nbits)), nbits, p, np.random.default_rng(int(p * 1e6)))
@@ -72,6 +74,26 @@ def test_word_axis_can_be_any_axis():
     mask_last = flip_mask((4, 6, 2), 70, 0.3, np.random.default_rng(9))
     mask_mid = flip_mask((4, 2, 6), 70, 0.3, np.random.default_rng(9), axis=1)
     np.testing.assert_array_equal(np.moveaxis(mask_mid, 1, -1), mask_last)
+
+
+@pytest.mark.parametrize("q", [0.625, 0.1, 1 / 3, 0.5, 2.0**-60, 0.0])
+def test_binary_digits_are_the_exact_expansion(q):
+    digits = binary_digits(q)
+    assert set(digits) <= {0, 1}
+    assert sum(Fraction(d, 2 ** (i + 1)) for i, d in enumerate(digits)) == Fraction(q)
+    assert binary_digits(0.625) == [1, 0, 1]
+
+
+@pytest.mark.parametrize("q", [0.1, 1 / 3, 0.75, 0.5])
+@pytest.mark.parametrize("pool_size", [3, 40, 400])
+def test_compare_digits_matches_twin_including_an_exhausted_pool(q, pool_size):
+    digits = np.array(binary_digits(q), np.uint8)
+    pool = np.random.default_rng(pool_size).integers(0, 2**64 - 1, pool_size, dtype=np.uint64, endpoint=True)
+    got, want = np.zeros(30, np.uint64), np.zeros(30, np.uint64)
+    stop = compare_digits(digits, pool, got, 2)
+    assert stop == ref.compare_digits(digits, pool, want, 2)
+    assert 2 <= stop <= 30
+    np.testing.assert_array_equal(got[:stop], want[:stop])
 
 
 def test_set_bits_matches_twin():
