@@ -10,8 +10,10 @@ Layout of a cache file:
 Writing: the builder fills a temporary file in the cache folder, which then replaces the final name with
 os.replace, so a reader sees either no file or a whole one. An fcntl lock on `<cache>.lock` serialises
 builders: a second process preparing the same dataset waits, then finds the finished file and uses it.
-Reading: a file that cannot be opened, lacks `complete`, has another format version, inconsistent shapes
-or a SHA-256 that does not match its content is reported with a warning, deleted and rebuilt.
+Reading: a file that cannot be opened, lacks `complete`, has another format version, holds another
+dataset/split/variant, has inconsistent shapes or a SHA-256 that does not match its content is reported
+with a warning, deleted and rebuilt. Images are hashed only when loaded into memory (a lazy view would
+have to read everything); labels and extras always.
 """
 import fcntl
 import hashlib
@@ -108,7 +110,9 @@ def _lock(path):
 
 
 def _write(path, build, identity):
-    """Run build(sink) into a temporary file and move it to `path` atomically."""
+    """Run build(sink) into a temporary file and move it to `path` atomically. Call with the lock held."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)       # left by a builder that was killed; none can be running now
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with h5py.File(tmp, "w") as f:
@@ -149,8 +153,9 @@ def _open(path, in_memory, identity):
         if held != (identity["name"], identity["split"], identity["variant"]):
             raise CorruptCache(f"it holds {held}, not {identity}")
         images, labels = f["images"], f["labels"][:]
-        if images.dtype != np.uint8 or images.ndim != 4 or len(images) != attrs["n"] or len(labels) != attrs["n"]:
-            raise CorruptCache(f"images {images.dtype}{images.shape} / labels {labels.shape} do not match n={attrs['n']}")
+        n = attrs["n"]
+        if images.dtype != np.uint8 or images.ndim != 4 or len(images) != n or len(labels) != n:
+            raise CorruptCache(f"images {images.dtype}{images.shape} / labels {labels.shape} do not match n={n}")
         if hashlib.sha256(labels.astype(np.int64).data).hexdigest() != attrs["labels_sha256"]:
             raise CorruptCache("labels do not match their SHA-256")
         extras = {name: f["extra"][name][:] for name in f.get("extra", {})}
@@ -197,7 +202,8 @@ def load_or_build(path, build, identity, in_memory=None):
             try:
                 return _open(path, in_memory, identity)
             except CorruptCache as err:
-                warnings.warn(f"cache {path} is corrupt: {err}; rebuilding it from the raw files", stacklevel=3)
+                warnings.warn(f"cache {path} is corrupt or stale: {err}; rebuilding it from the raw files",
+                              stacklevel=3)
                 path.unlink()
         _write(path, build, identity)
     try:

@@ -14,13 +14,15 @@ REGISTRY = {spec.name: spec for spec in (mnist.Spec, cifar.CIFAR10, cifar.CIFAR1
 class Dataset:
     """One split of a dataset.
 
-    images:  uint8 (N, C, H, W). A NumPy array when it fits under `cache.IN_MEMORY_LIMIT` (2 GiB) (all of MNIST, CIFAR,
-             SVHN and small ImageNet subsets), else a read-only h5py.Dataset over the cache file (a lazy view:
-             index it to read; `batches` reads it in bounded chunks).
+    images:  uint8 (N, C, H, W). A NumPy array up to `cache.IN_MEMORY_LIMIT` (2 GiB: all of MNIST, CIFAR,
+             SVHN and small ImageNet subsets), else a read-only h5py.Dataset over the cache file (a lazy view
+             that keeps the file open: index it to read; `batches` reads it in bounded chunks).
     labels:  int64 (N,), indices into `classes`.
     mean, std: per-channel normalization constants on the 0..1 pixel scale (the recipe's, not measured
              on this split; measured values are in meta["measured_mean"/"measured_std"]).
-    meta:    source checksums, chosen classes, variant, cache path, ...
+    meta:    sources (file -> SHA-256), variant, cache path, images_sha256, measured_mean/std, and per
+             dataset: chosen_classes / per_class (image folders), coarse_labels / coarse_classes (CIFAR-100),
+             parts (SVHN).
     """
     name: str
     split: str
@@ -69,7 +71,7 @@ def load(name, split, root=None, cache_dir=None, download=False, strict=False, i
     build = dataset.builder(split, root, variant, download=download, strict=strict, opener=opener)
     identity = dict(name=name, split=split, variant=variant)
     images, labels, attrs = cache.load_or_build(path, build, identity, in_memory=in_memory)
-    meta = dict(attrs["meta"], **attrs["extras"], sources=attrs["sources"], variant=attrs["variant"], cache=str(path),
-                images_sha256=attrs["images_sha256"])
+    meta = dict(attrs["meta"], **attrs["extras"], sources=attrs["sources"], variant=attrs["variant"],
+                cache=str(path), images_sha256=attrs["images_sha256"])
     return Dataset(name, split, images, labels, attrs["classes"], tuple(attrs["mean"]), tuple(attrs["std"]), meta)
 

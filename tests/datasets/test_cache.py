@@ -56,7 +56,7 @@ def test_damaged_cache_is_detected_and_rebuilt_with_a_warning(fake_mnist, damage
     root, cache_dir, arrays = fake_mnist
     first = datasets.load("mnist", "train", root=root, cache_dir=cache_dir)
     damage(cache_dir / "mnist-train.h5")
-    with pytest.warns(UserWarning, match="mnist-train.h5 is corrupt: .*rebuilding"):
+    with pytest.warns(UserWarning, match="mnist-train.h5 is corrupt or stale: .*rebuilding"):
         again = datasets.load("mnist", "train", root=root, cache_dir=cache_dir)
     np.testing.assert_array_equal(again.images[:, 0], arrays["train"][0])
     assert again.meta["images_sha256"] == first.meta["images_sha256"]
@@ -84,6 +84,14 @@ def test_two_processes_preparing_at_once_both_succeed(tmp_path, leftovers):
         digests = pool.map(_prepare, [(tmp_path, cache_dir)] * 2)
     assert digests[0] == digests[1]
     assert leftovers(cache_dir) == ["mnist-train.h5"]
+
+
+def test_temporary_file_of_a_killed_builder_is_removed(fake_mnist, leftovers):
+    root, cache_dir, _ = fake_mnist
+    cache_dir.mkdir()
+    (cache_dir / ".mnist-test.h5.99999.tmp").write_bytes(b"half a file")
+    datasets.load("mnist", "test", root=root, cache_dir=cache_dir)
+    assert leftovers(cache_dir) == ["mnist-test.h5"]
 
 
 def test_failed_build_leaves_nothing(tmp_path, leftovers):

@@ -1,6 +1,5 @@
 """CIFAR-10/100 binary archives, generated in the official layout, and their failure modes."""
 import gzip
-import io
 import tarfile
 
 import numpy as np
