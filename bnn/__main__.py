@@ -1,11 +1,14 @@
-"""Command line: python -m bnn {train,demo,summary,export} ...
+"""Command line: python -m bnn {train,demo,summary,export,sweep,plot} ...
 
     python -m bnn train --model lenet4 --dataset mnist --epochs 5 --seed 1 --out runs/lenet4
     python -m bnn demo                       # a small real experiment: LeNet-4 on a part of MNIST, ~1 minute
     python -m bnn summary --model lenet4     # layer table: shapes, parameters, memory, MACs
     python -m bnn export runs/lenet4/checkpoint.h5 lenet4-inference.h5
 
-Thread counts are read by BLAS and Numba when they load, so --threads is applied before numpy is imported.
+    python -m bnn sweep --model lenet4 --ber 0 0.01 0.1 --repeats 3 --epochs 5 --out runs/sweep   (bnn/sweep.py)
+    python -m bnn plot runs/sweep                                                              (bnn/sweep_plot.py)
+
+BLAS reads its thread count when numpy loads, so the single-thread default is set before anything imports numpy.
 New subcommands: add a `_add_<name>(subparsers)` that sets `func`, and list it in `SUBCOMMANDS`.
 """
 import argparse
@@ -13,10 +16,18 @@ import os
 import sys
 
 
-def _set_threads(threads):
+def _single_threaded_blas():
+    """BLAS gets one thread unless the environment says otherwise; this must run before numpy is imported.
+    Measured on 2 cores: a multi-threaded OpenBLAS between Numba's parallel loops made a LeNet-4 training step 4x
+    slower (its idle threads spin and take the cores from Numba's); single-threaded BLAS costs little."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+
+
+def _set_numba_threads(threads):
     if threads:
-        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-            os.environ[name] = str(threads)
+        import numba
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
 def _config_from_args(args):
@@ -72,9 +83,10 @@ def _demo(args):
     out = Path(args.out)
     if out.exists():
         shutil.rmtree(out)   # the demo's own folder: start afresh each time
-    config = TrainConfig.recipe("lenet4", epochs=1, train_subset=args.train_images)
+    config = TrainConfig.recipe("lenet4", epochs=1, train_subset=args.train_images, test_subset=args.test_images)
+    tested = "all 10,000" if args.test_images is None else f"the first {args.test_images:,}"
     print(f"Demo: binarized LeNet-4 (XNOR-popcount layers) trained for one epoch on the first {args.train_images:,} "
-          f"real MNIST training images, tested on all 10,000 test images.", flush=True)
+          f"real MNIST training images, tested on {tested} test images.", flush=True)
     result = train(config, out, progress=True, data_root=args.data_root, log=lambda line: print(line, flush=True))
     print(f"\ntest accuracy: {100 * result.final_test_accuracy:.2f} % after 1 epoch ({result.seconds:.0f} s)\n"
           f"outputs: {out}/metrics.csv, {out}/checkpoint.h5, {out}/learning_curve.png\n"
@@ -85,6 +97,7 @@ def _add_demo(sub):
     p = sub.add_parser("demo", help="a small real experiment: LeNet-4 on real MNIST, about a minute")
     p.add_argument("--out", default="runs/demo")
     p.add_argument("--train-images", type=int, default=30000)
+    p.add_argument("--test-images", type=int, help="default: all 10,000")
     p.add_argument("--data-root")
     p.set_defaults(func=_demo)
 
@@ -122,17 +135,33 @@ def _add_export(sub):
     p.set_defaults(func=_export)
 
 
-SUBCOMMANDS = [_add_train, _add_demo, _add_summary, _add_export]
+def _add_sweep(sub):
+    from .sweep import add_sweep_arguments, run_sweep_from_args
+    p = sub.add_parser("sweep", help="train one run per (BER, repeat); results.csv / results.h5")
+    add_sweep_arguments(p)
+    p.set_defaults(func=run_sweep_from_args)
+
+
+def _add_plot(sub):
+    from .sweep_plot import add_plot_arguments, run_plot_from_args
+    p = sub.add_parser("plot", help="test accuracy vs BER of a sweep folder (PNG and SVG)")
+    add_plot_arguments(p)
+    p.set_defaults(func=run_plot_from_args)
+
+
+SUBCOMMANDS = [_add_train, _add_demo, _add_summary, _add_export, _add_sweep, _add_plot]
 
 
 def main(argv=None):
+    _single_threaded_blas()
     parser = argparse.ArgumentParser(prog="python -m bnn", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, help="BLAS and Numba threads (default: their own defaults)")
+    parser.add_argument("--threads", dest="global_threads", type=int,
+                        help="Numba threads (default: all cores); BLAS gets 1 unless OPENBLAS_NUM_THREADS is set")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:
         add(sub)
     args = parser.parse_args(argv)
-    _set_threads(args.threads)
+    _set_numba_threads(args.global_threads)
     args.func(args)
 
 
