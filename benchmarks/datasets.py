@@ -18,8 +18,14 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# This file is itself named datasets.py: drop its folder from the path so `import datasets` is the package.
+# This file is itself named datasets.py, and a script run from benchmarks/ has this folder first on sys.path.
+# Drop the folder so `import datasets` finds the package; and if a sibling script imported *this* file as
+# `datasets`, hand it the real package instead (the import statement returns whatever sys.modules holds).
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+if __name__ == "datasets":
+    del sys.modules[__name__]
+    import datasets as _package
+    sys.modules[__name__] = _package
 TRAINING_BATCHES_PER_S = 469 / 21   # LeNet-4 on MNIST, ~21 s per epoch of 469 batches (DESIGN.md, PyTorch)
 
 
