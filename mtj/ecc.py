@@ -5,7 +5,7 @@ P_fail = Σ_{k>t} C(n,k) pᵏ (1−p)ⁿ⁻ᵏ. Written as 1 − Σ_{k<=t} it ca
 is far below the spacing of doubles near 1), so the tail is summed directly, term by term in log space.
 """
 import numpy as np
-from scipy.special import gammaln, logsumexp
+from scipy.special import gammaln, logsumexp, xlog1py, xlogy
 
 from .params import check_probability
 
@@ -25,9 +25,8 @@ def word_failure_probability(p, n_bits, t_correctable):
         return np.zeros_like(p)
     k = np.arange(t + 1, n + 1)
     log_choose = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
-    with np.errstate(divide="ignore"):  # log 0 = −inf is the right value at p = 0 or 1
-        log_p, log_q = np.log(p)[..., None], np.log1p(-p)[..., None]
-    log_terms = log_choose + k * log_p + (n - k) * log_q
+    with np.errstate(divide="ignore"):  # log 0 = −inf is the right value at p = 0 or 1; xlogy keeps 0·log 0 = 0
+        log_terms = log_choose + xlogy(k, p[..., None]) + xlog1py(n - k, -p[..., None])
     return np.exp(logsumexp(log_terms, axis=-1))
 
 

@@ -8,9 +8,9 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .params import check_delta, check_drive, check_field, check_probability
-from .wer import RESOLUTION_FLOOR, write_error_rate
+from .wer import RESOLUTION_FLOOR, ResolutionError, write_error_rate
 
-MAX_DRIVE = 1e3  # beyond this the macrospin model (and any real junction) has long broken down
+MAX_DRIVE = 20.0  # V_c units: far past any junction's breakdown (and N grows like √drive)
 MAX_PULSE = 1e30  # τ_D units: ~3e13 years at τ_D = 1 ns
 
 
@@ -30,10 +30,12 @@ def drive_for_wer(target_wer, pulse, delta=40.0, field=0.0):
                          f"{np.exp(_log_wer(low, pulse, delta, field)):.3g}); ask for a lower target")
     high = low + 2.0
     while excess(high) > 0:
-        low, high = high, 2 * high
-        if high > MAX_DRIVE:
+        if high >= MAX_DRIVE:
             raise ValueError(f"target WER {target:g} is not reached at pulse {pulse:g} below drive {MAX_DRIVE:g}")
-    return brentq(excess, low, high, xtol=1e-12)
+        low, high = high, min(2 * high, MAX_DRIVE)
+    drive = brentq(excess, low, high, xtol=1e-12)
+    _check_root(target, drive, pulse, delta, field)
+    return drive
 
 
 def pulse_for_wer(target_wer, drive, delta=40.0, field=0.0):
@@ -59,7 +61,9 @@ def pulse_for_wer(target_wer, drive, delta=40.0, field=0.0):
         low, high = high, high + np.log(16.0)
         if high > np.log(MAX_PULSE):
             raise ValueError(f"target WER {target:g} is not reached at drive {drive:g} within pulse {MAX_PULSE:g}")
-    return float(np.exp(brentq(excess, low, high, xtol=1e-12)))  # relative 1e-12 in the pulse
+    pulse = float(np.exp(brentq(excess, low, high, xtol=1e-12)))  # relative 1e-12 in the pulse
+    _check_root(target, drive, pulse, delta, field)
+    return pulse
 
 
 def long_pulse_wer(drive, delta=40.0, field=0.0):
@@ -75,6 +79,14 @@ def _log_wer(drive, pulse, delta, field):
     """log WER with values below the resolution floor pinned just under it: monotone, finite, right sign for Brent."""
     wer = write_error_rate(drive, pulse, delta, field, below_resolution="nan")
     return float(np.log(RESOLUTION_FLOOR / 10) if np.isnan(wer) else np.log(wer))
+
+
+def _check_root(target, drive, pulse, delta, field):
+    """A root next to unresolved points may be the edge of the unresolved region, not the target: verify it."""
+    wer = write_error_rate(drive, pulse, delta, field, below_resolution="nan")
+    if not abs(wer - target) <= 1e-6 * target:
+        raise ResolutionError(f"target WER {target:g} is not resolved near drive {drive:g}, pulse {pulse:g} "
+                              f"(WER there {wer:.3g}): the Fokker-Planck solution is too noisy there")
 
 
 def _check_target(target_wer):
