@@ -82,6 +82,9 @@ def base_config(train_table):
     from bnn.train import TrainConfig
     table = dict(train_table)
     recipe = TrainConfig.recipe(table.pop("model", "lenet4"), epochs=table.pop("epochs", None))
+    if "seed" in table or "ber" in table.get("errors", {}):
+        raise ValueError("a sweep sets every run's seed and errors.ber itself: give the base seed as the sweep's "
+                         f"`seed` and the rates as its `ber` list, not in the training config {train_table}")
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(table) - fields)
     if unknown:
@@ -310,6 +313,15 @@ def _csv_text(records):
     return buffer.getvalue()
 
 
+def _column_array(values):
+    """int64 for whole numbers, float64 for other numbers, UTF-8 strings otherwise."""
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return np.asarray(values, dtype=np.int64)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return np.asarray(values, dtype=np.float64)
+    return np.asarray([str(v) for v in values], dtype=h5py.string_dtype())
+
+
 def _write_h5(path, records):
     with h5py.File(path, "w") as f:
         f.attrs["package_version"] = package_version()
@@ -325,9 +337,7 @@ def _write_h5(path, records):
             history = group.create_group("history")  # one dataset per metrics.csv column, one entry per epoch
             for key in rec["history"][0] if rec["history"] else ():
                 values = [row[key] for row in rec["history"]]
-                is_number = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-                history.create_dataset(key, data=np.asarray(values, dtype=np.float64) if is_number
-                                       else np.asarray([str(v) for v in values], dtype=h5py.string_dtype()))
+                history.create_dataset(key, data=_column_array(values))
 
 
 def collect_results(out_dir):
@@ -545,7 +555,9 @@ def add_sweep_arguments(parser):
     parser.add_argument("--out", metavar="DIR", help="sweep folder (rerun into it to skip finished runs and resume)")
     parser.add_argument("--workers", type=int, help="local worker processes (default: min(runs, cores); 0: this "
                                                     "process)")
-    parser.add_argument("--threads", type=int, help="Numba threads per run (default: cores // workers; 1 on Dask)")
+    # SUPPRESS: a parent parser's --threads (python -m bnn --threads N sweep) is not overwritten by a None default
+    parser.add_argument("--threads", type=int, default=argparse.SUPPRESS,
+                        help="Numba threads per run (default: cores // workers; 1 on Dask)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed scheduler, e.g. tcp://host:8786")
     parser.add_argument("--data-root", help="folder with the raw datasets (default: $XNOR_MRAM_DATA)")
     training = parser.add_argument_group("training (the model's recipe fills every field not given)")
@@ -578,7 +590,7 @@ def settings_from_args(args):
             where = f"[{key}] of " if key else ""
             raise ValueError(f"unknown keys {unknown} in {where}{args.config}; expected some of {sorted(allowed)}")
     settings = {**SWEEP_DEFAULTS, **document.get("sweep", {})}
-    settings.update({k: getattr(args, k) for k in SWEEP_DEFAULTS if getattr(args, k) is not None})
+    settings.update({k: getattr(args, k) for k in SWEEP_DEFAULTS if getattr(args, k, None) is not None})
     for key in ("ber", "out"):
         if settings[key] is None:
             raise ValueError(f"a sweep needs --{key} (or `{key} = ...` in the [sweep] table of --config)")

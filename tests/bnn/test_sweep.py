@@ -327,6 +327,9 @@ def test_base_config_is_the_recipe_with_overrides():
     assert config.errors.rounding == "stochastic"
     with pytest.raises(ValueError, match=r"unknown training config keys \['epoch'\]"):
         sw.base_config({"epoch": 3})
+    for table in ({"seed": 3}, {"errors": {"ber": 0.1}}):
+        with pytest.raises(ValueError, match="a sweep sets every run's seed and errors.ber itself"):
+            sw.base_config(table)
 
 
 def sweep_parser():
