@@ -2,7 +2,9 @@
 
 This serves ImageNet class subsets and the CIFAR-10 JPEG copy (`cifar10-jpeg`). Archives are read straight
 from the file, never unpacked (see archives.py for the member checks). Two passes: the first lists the
-class folders and files, the second decodes the chosen files with Pillow, as RGB.
+class folders and files, the second decodes the chosen files with Pillow, as RGB. From an archive, the
+first pass also keeps the encoded bytes of the split's images up to PREFETCH_BYTES, so a split of modest
+size (all of CIFAR-10) is read in one pass; only files beyond that budget are fetched in a second pass.
 
 Variant options (all recorded in the cache and in meta):
     source         directory or archive; relative paths are taken under the data root
@@ -28,6 +30,7 @@ from .sources import file_sha256
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 FLUSH_IMAGES = 2048      # decoded images buffered before a write to the cache
+PREFETCH_BYTES = 256 << 20   # encoded image bytes kept from the listing pass of an archive
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
@@ -35,19 +38,39 @@ def is_archive(path):
     return path.is_file()
 
 
-def listing(source):
-    """Relative POSIX names in `source`: files as 'a/b.jpg', folders as 'a/'. Archives are checked member by member."""
+def in_split(name, split):
+    """True for an image file `[prefix/]split/class/file`."""
+    parts = PurePosixPath(name).parts
+    return len(parts) >= 3 and parts[-3] == split and name.lower().endswith(IMAGE_SUFFIXES)
+
+
+def listing(source, split):
+    """(names, prefetched): relative POSIX names in `source`, files as 'a/b.jpg' and folders as 'a/', and
+    {name: bytes} of the split's images read on the way (archives only, up to PREFETCH_BYTES).
+    Archives are checked member by member."""
     if is_archive(source):
-        return [name for name, _ in scan(source, wanted=lambda name: False)]
+        names, prefetched, budget = [], {}, [PREFETCH_BYTES]
+        for name, data in scan(source, wanted=lambda name: budget[0] > 0 and in_split(name, split)):
+            names.append(name)
+            if data is not None:
+                prefetched[name] = data
+                budget[0] -= len(data)
+        return names, prefetched
     names = []
     for folder, dirs, files in os.walk(source):
         rel = PurePosixPath(Path(folder).relative_to(source).as_posix())
         names += [f"{rel / d}/" for d in dirs] + [str(rel / f) for f in files]
-    return [name[2:] if name.startswith("./") else name for name in names]
+    return [name[2:] if name.startswith("./") else name for name in names], {}
 
 
-def read_files(source, wanted):
-    """Yield (name, bytes) for the names in the set `wanted`, in archive order (a folder: sorted order)."""
+def read_files(source, wanted, prefetched):
+    """Yield (name, bytes) for the names in the set `wanted`: first those in `prefetched`, then the others
+    in archive order (a folder: sorted order)."""
+    for name in wanted & prefetched.keys():
+        yield name, prefetched[name]
+    wanted = wanted - prefetched.keys()
+    if not wanted:
+        return
     if is_archive(source):
         for name, data in scan(source, wanted=wanted.__contains__):
             if data is not None:
@@ -64,7 +87,7 @@ def index_split(source, names, split):
         parts = PurePosixPath(name).parts
         if name.endswith("/") and len(parts) >= 2 and parts[-2] == split:
             classes.setdefault(parts[-1], [])
-        elif len(parts) >= 3 and parts[-3] == split and name.lower().endswith(IMAGE_SUFFIXES):
+        elif in_split(name, split):
             classes.setdefault(parts[-2], []).append(name)
     if not classes:
         raise DataError(f"{source}: no class folders under a '{split}' folder "
@@ -155,7 +178,8 @@ class ImageFolder:
     def builder(self, split, root, variant, download=False, strict=False, opener=None):
         def build(sink):
             source = self.resolve(root, variant)
-            per_class = index_split(source, listing(source), split)
+            names, prefetched = listing(source, split)
+            per_class = index_split(source, names, split)
             chosen = choose_classes(per_class, variant.get("classes"), variant.get("seed", 0), source)
             m = variant.get("max_per_class")
             position, labels = {}, []
@@ -164,19 +188,19 @@ class ImageFolder:
                     position[name] = len(labels)
                     labels.append(label)
             size = variant.get("size")
-            self.fill(sink, source, position, np.array(labels, np.int64), size)
+            self.fill(sink, source, position, prefetched, np.array(labels, np.int64), size)
             sources = {source.name: file_sha256(source)} if is_archive(source) else {}
             meta = dict(source=str(source), chosen_classes=chosen, available_classes=len(per_class),
                         per_class=[int(c) for c in np.bincount(labels, minlength=len(chosen))])
             return dict(classes=chosen, mean=self.mean, std=self.std, sources=sources, meta=meta)
         return build
 
-    def fill(self, sink, source, position, labels, size):
+    def fill(self, sink, source, position, prefetched, labels, size):
         """Decode every file named in `position` and write it to its row of the sink, in bounded buffers."""
         rows, images, shape, done = [], [], None, 0
         with tqdm(total=len(position), desc=f"{self.name}: decoding {source.name}", unit="img",
                   disable=None) as bar:
-            for name, data in read_files(source, set(position)):
+            for name, data in read_files(source, set(position), prefetched):
                 image = decode(data, size, f"{source}: member {name}")
                 if shape is None:
                     shape = image.shape

@@ -138,3 +138,13 @@ def test_real_cifar10_jpeg_subset(data_root, tmp_path):
     assert ds.classes == ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
     assert ds.mean == (0.4914, 0.4822, 0.4465) and ds.meta["per_class"] == [3] * 10
     assert 0.3 < np.mean(ds.meta["measured_mean"]) < 0.6 and ds.images.std() > 30
+
+
+@pytest.mark.parametrize("budget", [0, 300])
+def test_files_beyond_the_prefetch_budget_are_read_in_a_second_pass(tmp_path, monkeypatch, budget):
+    import datasets.imagefolder
+    monkeypatch.setattr(datasets.imagefolder, "PREFETCH_BYTES", budget)     # none, or about one image
+    arrays = write_imagefolder(tmp_path / "in.tar.gz", np.random.default_rng(0))
+    ds = datasets.load("imagefolder", "train", root=tmp_path, cache_dir=tmp_path / "c", source="in.tar.gz")
+    np.testing.assert_array_equal(ds.images, arrays["train"][0])
+    np.testing.assert_array_equal(ds.labels, arrays["train"][1])
