@@ -203,6 +203,29 @@ def test_interrupted_run_resumes_and_others_still_finish(tmp_path):
     assert len(read_csv(tmp_path / "results.csv")) == 6
 
 
+SLOW = FakeConfig(epochs=20, sleep=0.05)
+
+
+def _slow_single_run_sweep(out_dir):
+    run_fake_sweep(out_dir, bers=[0.0], repeats=1, base=SLOW)
+
+
+def test_killed_sweep_releases_its_lock_and_the_rerun_resumes(tmp_path):
+    process = multiprocessing.get_context("spawn").Process(target=_slow_single_run_sweep, args=(tmp_path,))
+    process.start()
+    epochs = sw.run_dir(tmp_path, 0.0, 0) / "epochs.log"
+    while not (epochs.exists() and len(epochs.read_text().split()) >= 2):
+        threading.Event().wait(0.02)
+    process.kill()  # SIGKILL: no cleanup runs, the kernel drops the lock
+    process.join()
+    records, _ = run_fake_sweep(tmp_path, bers=[0.0], repeats=1, base=SLOW)
+    calls = (sw.run_dir(tmp_path, 0.0, 0) / "calls.log").read_text().split("\n")
+    assert calls[0] == "start 0" and int(calls[1].split()[1]) >= 2, "resumed from the checkpoint"
+    assert records[0]["history"] == [
+        {"epoch": e + 1, "test_accuracy": fake_accuracy(FakeConfig(seed=sw.run_seed(0, 0, 0)), e), "phase": "train"}
+        for e in range(20)]
+
+
 def test_rerun_with_another_config_into_the_same_folder_raises(tmp_path):
     run_fake_sweep(tmp_path, bers=[0.0], repeats=1)
     with pytest.raises(RuntimeError, match="different config"):
