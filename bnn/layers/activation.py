@@ -18,7 +18,8 @@ def relu_backward(dout, mask):
 def sign_forward(x):
     """Binarize activations: x (any shape) -> xb in {-1, +1}, same dtype. sign(0) = +1 by convention
     (the bit packing stores x >= 0 as bit 1, so the float and packed paths agree on zeros)."""
-    return np.where(x >= 0, 1, -1).astype(x.dtype), x
+    one = x.dtype.type(1)
+    return np.where(x >= 0, one, -one), x
 
 
 def sign_backward(dout, x):
