@@ -11,6 +11,7 @@ import hashlib
 import os
 import time
 import urllib.request
+import zlib
 
 from tqdm import tqdm
 
@@ -37,7 +38,7 @@ def _content_sha256(path):
         with gzip.open(path, "rb") as f:
             while chunk := f.read(CHUNK):
                 digest.update(chunk)
-    except (EOFError, gzip.BadGzipFile, OSError) as err:
+    except (EOFError, gzip.BadGzipFile, OSError, zlib.error) as err:
         return f"undecompressable ({err})"
     return digest.hexdigest()
 

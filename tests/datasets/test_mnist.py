@@ -85,8 +85,10 @@ def test_missing_file_says_where_to_put_it(tmp_path):
 
 def corrupt(path, how):
     content = gzip.decompress(path.read_bytes())
-    if how == "magic":
+    if how == "dims":
         content = b"\x00\x00\x08\x09" + content[4:]
+    elif how == "magic":
+        content = b"\x08\x03\x00\x00" + content[4:]
     elif how == "short":
         content = content[:-7]
     elif how == "long":
@@ -98,7 +100,8 @@ def corrupt(path, how):
 
 
 @pytest.mark.parametrize("how, message", [
-    ("magic", "IDX file has 9 dimensions, expected 3"),
+    ("magic", "magic number 0x08030000 is not IDX"),
+    ("dims", "IDX file has 9 dimensions, expected 3"),
     ("short", "bytes, expected .* \\(file truncated or padded\\)"),
     ("long", "bytes, expected .* \\(file truncated or padded\\)"),
     ("truncated-gz", "cannot decompress"),
