@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+import datasets
+
 from . import checkpoint
 from .errors import ErrorConfig, stochastic_sign
 from .layers import Sign, softmax_cross_entropy
@@ -128,7 +130,6 @@ def attach_errors(model, errors, epoch, rng):
 
 
 def load_split(config, split, data_root=None):
-    import datasets
     ds = datasets.load(config.dataset, split, root=data_root)
     n = config.train_subset if split == "train" else config.test_subset
     if n is not None:
@@ -140,7 +141,6 @@ def load_split(config, split, data_root=None):
 
 def evaluate(model, dataset, batch_size=1000):
     """(mean loss, accuracy as a fraction) of `model` in eval mode over `dataset`."""
-    import datasets
     model.eval()
     loss_sum = correct = 0.0
     rng = np.random.default_rng(0)  # unused: no shuffle, no augmentation
@@ -169,7 +169,6 @@ def train(config, out_dir, resume=False, progress=False, data_root=None, plot=Tr
     log: callable(str) for one line per epoch (default: silent).
     Raises TrainingDiverged when the loss is not finite, leaving the last good checkpoint in place.
     """
-    import datasets
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = out_dir / "checkpoint.h5"

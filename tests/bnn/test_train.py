@@ -112,3 +112,21 @@ def test_bit_errors_reach_the_binary_layers(tmp_path, data_root):
                   plot=False)
     noisy = train(config, tmp_path / "noisy", data_root=data_root, plot=False)
     assert noisy.history[0]["train_loss"] != clean.history[0]["train_loss"]
+
+
+def test_attach_errors_installs_the_configured_models():
+    from bnn.layers import Sign
+    from bnn.models import build
+    from bnn.train import attach_errors
+    model = build("lenet4", np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    attach_errors(model, ErrorConfig(schedule=((1, 0.2),)), 0, rng)
+    assert all(layer.activation_errors is None and layer.weight_errors is None for layer in model.binary_layers())
+    attach_errors(model, ErrorConfig(schedule=((1, 0.2),), weights=True, rounding="stochastic"), 1, rng)
+    for layer in model.binary_layers():
+        assert layer.activation_errors.p_pos_to_neg == layer.activation_errors.p_neg_to_pos == 0.2
+        assert layer.weight_errors is layer.activation_errors
+    signs = [layer for layer in model.layers if isinstance(layer, Sign)]
+    out = signs[0].forward(np.zeros((1000,), np.float32), True)   # stochastic rounding of 0: a fair coin
+    assert set(np.unique(out)) == {-1, 1} and abs(out.mean()) < 0.15   # 4.7 standard deviations
+    np.testing.assert_array_equal(signs[0].forward(np.zeros(3, np.float32), False), 1)   # eval: deterministic
