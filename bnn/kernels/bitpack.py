@@ -44,6 +44,17 @@ def as_real_array(x, name="x"):
     return x.astype(np.float32)
 
 
+def output_array(out, shape, dtype):
+    """A new C-contiguous array of ``shape``/``dtype``, or ``out`` after checking that it is one."""
+    if out is None:
+        return np.empty(shape, dtype)
+    if (not isinstance(out, np.ndarray) or out.dtype != dtype or out.shape != tuple(shape)
+            or not out.flags.c_contiguous):
+        raise ValueError(f"out must be a C-contiguous {np.dtype(dtype)} array of shape {tuple(shape)}, got "
+                         f"{getattr(out, 'dtype', type(out))} {getattr(out, 'shape', '')}")
+    return out
+
+
 def check_packed(packed, nbits, axis=-1, name="packed"):
     """Validate a packed array: uint64, ``ceil(nbits/64)`` words along ``axis``, tail bits 0. Returns the array."""
     if not isinstance(packed, np.ndarray) or packed.dtype != np.uint64:

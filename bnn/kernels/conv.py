@@ -21,7 +21,7 @@ channels; each finished output channel is a contiguous run of the NCHW output (n
 import numpy as np
 from numba import njit, prange
 
-from .bitpack import as_real_array, check_packed, pack_conv_input, pack_conv_weights
+from .bitpack import as_real_array, check_packed, output_array, pack_conv_input, pack_conv_weights
 from .im2col import conv_output_size
 from .popcount import popcount64
 
@@ -31,6 +31,7 @@ MAX_TILE_PIXELS = 1024  # output pixels per parallel task (fewer when the gather
 
 @njit(parallel=True, cache=True)
 def _binary_conv_kernel(xp, w_rows, w_tap_counts, kh, kw, channels, stride, padding, out):
+    """w_rows: (O, even n_cols >= KH*KW*CW) weight words per tap; w_tap_counts: (O, KH*KW) popcount per tap."""
     n_img, height, width, cw = xp.shape
     n_out, n_cols = w_rows.shape
     npix = out.shape[2] * out.shape[3]
@@ -44,6 +45,7 @@ def _binary_conv_kernel(xp, w_rows, w_tap_counts, kh, kw, channels, stride, padd
         m = min(tile, npix - p0)
         # gather: cols[tap*CW + c, p] = input word c of output pixel p at this tap, 0 outside the image
         cols = np.empty((n_cols, m), np.uint64)
+        cols[kh * kw * cw:, :] = 0   # the zero word that pads n_cols to even (matching a zero weight word)
         inside = np.zeros(m, np.int64)
         outside_tap = np.empty(kh * kw * m, np.int64)
         outside_pixel = np.empty(kh * kw * m, np.int64)
@@ -70,14 +72,15 @@ def _binary_conv_kernel(xp, w_rows, w_tap_counts, kh, kw, channels, stride, padd
             # a short last block repeats channel n_out-1 rather than branching; only real channels are stored
             o1, o2, o3 = min(o + 1, n_out - 1), min(o + 2, n_out - 1), min(o + 3, n_out - 1)
             acc[:, :] = 0
-            for col in range(n_cols):
+            for col in range(0, n_cols, 2):   # two words per accumulator update halves the load/store traffic
                 w0, w1, w2, w3 = w_rows[o, col], w_rows[o1, col], w_rows[o2, col], w_rows[o3, col]
+                v0, v1, v2, v3 = w_rows[o, col + 1], w_rows[o1, col + 1], w_rows[o2, col + 1], w_rows[o3, col + 1]
                 for p in range(m):
-                    x = cols[col, p]
-                    acc[0, p] += popcount64(w0 ^ x)
-                    acc[1, p] += popcount64(w1 ^ x)
-                    acc[2, p] += popcount64(w2 ^ x)
-                    acc[3, p] += popcount64(w3 ^ x)
+                    x, y = cols[col, p], cols[col + 1, p]
+                    acc[0, p] += popcount64(w0 ^ x) + popcount64(v0 ^ y)
+                    acc[1, p] += popcount64(w1 ^ x) + popcount64(v1 ^ y)
+                    acc[2, p] += popcount64(w2 ^ x) + popcount64(v2 ^ y)
+                    acc[3, p] += popcount64(w3 ^ x) + popcount64(v3 ^ y)
             for e in range(n_outside):   # the weight-only correction of the zero words of outside taps
                 tap, p = outside_tap[e], outside_pixel[e]
                 acc[0, p] -= w_tap_counts[o, tap]
@@ -89,12 +92,13 @@ def _binary_conv_kernel(xp, w_rows, w_tap_counts, kh, kw, channels, stride, padd
                     flat[n, o + r, p0 + p] = inside[p] - 2 * acc[r, p]
 
 
-def binary_conv2d_packed(xp, wp, channels, stride=1, padding=0):
+def binary_conv2d_packed(xp, wp, channels, stride=1, padding=0, out=None):
     """Binary convolution of packed operands.
 
     xp: (N, H, W, CW) uint64 from :func:`pack_conv_input`; wp: (O, KH, KW, CW) uint64 from
     :func:`pack_conv_weights`; channels: C, with CW = ceil(C / 64).  Returns float32 (N, O, OH, OW), the
     convolution of zero-padded ±1 input with ±1 weights (integers, exact in float32 up to 2**24).
+    ``out``: optional C-contiguous float32 (N, O, OH, OW) array to write into instead of allocating.
     """
     check_packed(xp, channels, axis=-1, name="xp")
     check_packed(wp, channels, axis=-1, name="wp")
@@ -103,9 +107,11 @@ def binary_conv2d_packed(xp, wp, channels, stride=1, padding=0):
     n, h, w, _ = xp.shape
     o, kh, kw, _ = wp.shape
     oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
-    out = np.empty((n, o, oh, ow), np.float32)
+    out = output_array(out, (n, o, oh, ow), np.float32)
     w_rows = np.ascontiguousarray(wp).reshape(o, -1)
     w_tap_counts = np.bitwise_count(w_rows).reshape(o, kh * kw, -1).sum(axis=2, dtype=np.int64)
+    if w_rows.shape[1] % 2:   # the kernel takes words in pairs; a zero word pair adds popcount(0 ^ 0) = 0
+        w_rows = np.concatenate([w_rows, np.zeros((o, 1), np.uint64)], axis=1)
     _binary_conv_kernel(np.ascontiguousarray(xp), w_rows, w_tap_counts, kh, kw, int(channels), int(stride),
                         int(padding), out)
     return out

@@ -10,7 +10,7 @@ AVX-512), with each B load shared by the 4 rows.  Blocks of 4 rows run in parall
 import numpy as np
 from numba import njit, prange
 
-from .bitpack import check_packed, pack_signs
+from .bitpack import check_packed, output_array, pack_signs
 from .popcount import popcount64
 
 ROW_BLOCK = 4   # A rows that share each load of B^T (their accumulators stay in L1)
@@ -48,12 +48,7 @@ def xnor_gemm(a_packed, b_packed, k, out=None):
     check_packed(b_packed, k, axis=-1, name="b_packed")
     if a_packed.ndim != 2 or b_packed.ndim != 2:
         raise ValueError(f"a_packed and b_packed must be 2-D (rows, words), got {a_packed.shape} and {b_packed.shape}")
-    shape = (a_packed.shape[0], b_packed.shape[0])
-    if out is None:
-        out = np.empty(shape, np.int32)
-    elif not isinstance(out, np.ndarray) or out.dtype != np.int32 or out.shape != shape or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a C-contiguous int32 array of shape {shape}, got "
-                         f"{getattr(out, 'dtype', type(out))} {getattr(out, 'shape', '')}")
+    out = output_array(out, (a_packed.shape[0], b_packed.shape[0]), np.int32)
     _xnor_gemm_kernel(np.ascontiguousarray(a_packed), np.ascontiguousarray(b_packed.T), int(k), out)
     return out
 

@@ -57,6 +57,17 @@ def test_conv_of_flipped_packed_input_equals_conv_of_unpacked_flips():
     np.testing.assert_array_equal(got, ref.binary_conv2d(flipped, w, 1, 1))
 
 
+def test_binary_conv2d_packed_writes_into_out():
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((2, 5, 6, 6)), rng.standard_normal((3, 5, 3, 3))
+    xp, wp = pack_conv_input(x), pack_conv_weights(w)
+    out = np.full((2, 3, 6, 6), np.nan, np.float32)
+    assert binary_conv2d_packed(xp, wp, 5, 1, 1, out=out) is out
+    np.testing.assert_array_equal(out, ref.binary_conv2d(x, w, 1, 1))
+    with pytest.raises(ValueError, match=r"float32 array of shape \(2, 3, 6, 6\)"):
+        binary_conv2d_packed(xp, wp, 5, 1, 1, out=np.empty((2, 3, 4, 4), np.float32))
+
+
 def test_binary_conv2d_rejects_bad_input():
     x, w = np.ones((1, 3, 5, 5)), np.ones((2, 4, 3, 3))
     with pytest.raises(ValueError, match="equal C"):
