@@ -1,8 +1,14 @@
 """Official dataset formats -> verified HDF5 cache -> arrays and mini-batches.
 
-    ds = datasets.load("mnist", "train")               # Dataset: images uint8 (N,C,H,W), labels int64 (N,)
+    ds = datasets.load("mnist", "train")        # Dataset: images uint8 (N, C, H, W), labels int64 (N,), ...
     for x, y in datasets.batches(ds, 128, rng, augment=False):
-        ...                                            # x float32 (B,C,H,W) normalized, y int64 (B,)
+        ...                                     # x float32 (B, C, H, W) normalized, y int64 (B,)
+
+Names: mnist, cifar10, cifar100 (binary archives), svhn (extra=True: train + extra), cifar10-jpeg (the
+shared JPEG copy), imagefolder (source=folder or .tar/.tar.gz; classes=k or names, seed, size,
+max_per_class). Raw files live in <root>/<name>/ (root: argument, $XNOR_MRAM_DATA, ~/.cache/xnor-mram);
+caches in cache_dir, $XNOR_MRAM_CACHE, <root>/cache if writable, ~/.cache/xnor-mram/cache.
+Command line: `python -m datasets prepare NAME [--source DIR]`, `python -m datasets info NAME`.
 
 Bad raw data raises `DataError` (a ValueError naming the file and the problem); a missing raw file raises
 `SourceMissing` (a FileNotFoundError saying where to place it).

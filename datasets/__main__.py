@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from .errors import DataError, SourceMissing
+from .imagefolder import ImageFolder
 from .loading import REGISTRY, load, spec
 
 
@@ -36,7 +37,7 @@ def variant_of(args):
     variant = {}
     if args.extra:
         variant["extra"] = True
-    if args.name in ("imagefolder", "cifar10-jpeg"):
+    if isinstance(spec(args.name), ImageFolder):
         if args.source:
             variant["source"] = args.source
         if args.classes:
@@ -67,24 +68,30 @@ def main(argv=None):
     args = parse(argv)
     dataset = spec(args.name)
     root = args.root
-    if args.source and args.name not in ("imagefolder", "cifar10-jpeg"):
+    if args.source and not isinstance(dataset, ImageFolder):
         root = args.source
     splits = args.split or dataset.splits
-    done, failures = 0, []
+    done, missing = 0, []
     for split in splits:
         start = time.perf_counter()
         try:
             ds = load(args.name, split, root=root, cache_dir=args.cache_dir, download=args.download,
                       strict=args.strict, **variant_of(args))
-        except (SourceMissing, DataError) as err:
+        except DataError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)         # a bad option: the same for every split
+            return 2
+        except SourceMissing as err:
             if args.split:
                 print(f"error: {err}", file=sys.stderr)
                 return 1
-            failures.append(f"{split}: {err}")      # e.g. image folders ship val or test, rarely both
+            missing.append(f"{split}: {err}")       # e.g. image folders ship val or test, rarely both
             continue
         print(describe(ds, time.perf_counter() - start))
         done += 1
-    for failure in failures:
+    for failure in missing:
         print(("note: skipped split " if done else "error: ") + failure, file=sys.stderr)
     return 0 if done else 1
 

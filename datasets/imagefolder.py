@@ -81,7 +81,8 @@ def read_files(source, wanted, prefetched):
 
 
 def index_split(source, names, split):
-    """{class name: sorted file names} for `split`; DataError for a missing split or an empty class folder."""
+    """{class name: sorted file names} for `split`; SourceMissing if the split is absent, DataError for an
+    empty class folder."""
     classes = {}
     for name in names:
         parts = PurePosixPath(name).parts
@@ -90,7 +91,7 @@ def index_split(source, names, split):
         elif in_split(name, split):
             classes.setdefault(parts[-2], []).append(name)
     if not classes:
-        raise DataError(f"{source}: no class folders under a '{split}' folder "
+        raise SourceMissing(f"{source}: no class folders under a '{split}' folder "
                         f"(expected [prefix/]{split}/<class>/*.jpg|jpeg|png)")
     empty = sorted(c for c, files in classes.items() if not files)
     if empty:

@@ -1,4 +1,5 @@
 """`load(name, split)`: the one entry point from a dataset name to arrays, through the HDF5 cache."""
+import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,6 +66,10 @@ def load(name, split, root=None, cache_dir=None, download=False, strict=False, i
     dataset = spec(name)
     if split not in dataset.splits:
         raise ValueError(f"{name} has no split {split!r}; expected one of {list(dataset.splits)}")
+    accepted = sorted(inspect.signature(dataset.variant).parameters)
+    unknown = sorted(set(variant) - set(accepted))
+    if unknown:
+        raise ValueError(f"{name} has no option(s) {unknown}; its options are {accepted or 'none'}")
     variant = dataset.variant(**variant)
     root = data_root(root)
     path = cache_root(cache_dir, root) / cache.cache_name(name, split, variant)

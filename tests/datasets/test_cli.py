@@ -32,3 +32,12 @@ def test_prepare_image_folder_subset(tmp_path, capsys):
 def test_missing_files_exit_1_with_the_placement_message(tmp_path, capsys):
     assert main(["prepare", "cifar10", "--root", str(tmp_path), "--cache-dir", str(tmp_path / "c")]) == 1
     assert "place it at " + str(tmp_path / "cifar10" / "cifar-10-binary.tar.gz") in capsys.readouterr().err
+
+
+def test_bad_option_and_bad_data_exit_nonzero(fake_mnist, capsys):
+    root, cache_dir, _ = fake_mnist
+    assert main(["prepare", "mnist", "--root", str(root), "--cache-dir", str(cache_dir), "--extra"]) == 2
+    assert "mnist has no option(s) ['extra']; its options are none" in capsys.readouterr().err
+    (root / "mnist" / "t10k-labels-idx1-ubyte.gz").write_bytes(b"junk")
+    assert main(["prepare", "mnist", "--root", str(root), "--cache-dir", str(cache_dir)]) == 1
+    assert "t10k-labels-idx1-ubyte.gz" in capsys.readouterr().err

@@ -116,7 +116,7 @@ def test_mixed_sizes_need_a_size(tmp_path):
 def test_missing_split_and_bad_arguments(tmp_path):
     write_imagefolder(tmp_path / "in.tar", np.random.default_rng(0), splits=(("train", 1),))
     args = dict(root=tmp_path, cache_dir=tmp_path / "c", source="in.tar")
-    with pytest.raises(datasets.DataError, match="no class folders under a 'val' folder"):
+    with pytest.raises(datasets.SourceMissing, match="no class folders under a 'val' folder"):
         datasets.load("imagefolder", "val", **args)
     with pytest.raises(ValueError, match=r"classes \['gnu'\] not in"):
         datasets.load("imagefolder", "train", classes=["gnu"], **args)
