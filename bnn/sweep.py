@@ -3,6 +3,10 @@
 A sweep trains the same base config once per (BER, repeat) pair, each run with the training-time BER replaced and its
 own seed, and collects the results. Runs are tested without errors (the error config's default).
 
+    python -m bnn sweep --model lenet4 --ber 0 0.001 0.01 0.02 0.05 0.1 0.2 --repeats 3 --epochs 5 --out DIR
+    python -m bnn sweep --config sweep.toml          # the same as a file: see EXAMPLE_TOML
+    python -m bnn plot DIR                           # DIR/ber_accuracy.png and .svg (bnn.sweep_plot)
+
 Folder layout of a sweep into DIR:
 
     DIR/runs/ber=<b>/rep=<r>/    one run; <b> is repr(float(ber)) (exact, so distinct rates never share a folder)
@@ -448,7 +452,10 @@ class _Done:
 
 def sweep(base_config, bers, repeats, out_dir, *, seed=0, workers=None, threads=None, scheduler=None,
           trainer=None, make_config=run_config, log=print):
-    """Train `repeats` runs of `base_config` at every BER in `bers` into `out_dir`; returns the finished records.
+    """Train `repeats` runs of `base_config` at every BER in `bers` into `out_dir`.
+
+    Returns every finished record in out_dir (this sweep's and those of other sweeps into the same folder), sorted by
+    (ber, repeat): dicts with RESULT_COLUMNS, 'ber_index', 'package_version', 'config' and 'history'.
 
     seed:      base seed of the sweep (run seeds: `run_seed`).
     workers:   local worker processes (default: min(runs, cores)); 0 runs everything in this process.
