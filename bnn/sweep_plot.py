@@ -10,8 +10,6 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from matplotlib import rc_context
-from matplotlib.figure import Figure
 
 from bnn.sweep import summarize, write_atomic
 
@@ -56,6 +54,9 @@ def _break_marks(ax_left, ax_right):
 
 def ber_accuracy_figure(results, title=None):
     """A matplotlib Figure of {ber: accuracies (fractions in [0, 1])} with accuracy in percent."""
+    # matplotlib takes about a second to import: only when drawing, so `python -m bnn` starts fast
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
     results = {ber: 100.0 * np.asarray(results[ber]) for ber in sorted(results)}
     bers, means, stds, counts = summarize(results)
     positive = bers > 0
@@ -102,6 +103,7 @@ def plot_sweep(out_dir, metric="final_test_accuracy", title=None):
     """Draw DIR/results.csv into DIR/ber_accuracy.png and .svg; returns the two paths."""
     out_dir = Path(out_dir)
     fig = ber_accuracy_figure(read_results(out_dir, metric), title)
+    from matplotlib import rc_context
     paths = []
     for fmt in ("png", "svg"):
         path = out_dir / f"ber_accuracy.{fmt}"
