@@ -5,7 +5,7 @@ import pytest
 from bnn.kernels import binary_dense, pack_signs, xnor_gemm
 from bnn.kernels import reference as ref
 
-K_VALUES = [1, 63, 64, 65, 128, 200, 2400]
+K_VALUES = [1, 63, 64, 65, 128, 130, 200, 300, 2400]   # W = 1, 1, 1, 2, 2, 3, 4, 5, 38 words
 
 
 @pytest.mark.parametrize("k", K_VALUES)
