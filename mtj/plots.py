@@ -4,6 +4,7 @@ import tempfile
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
@@ -13,27 +14,43 @@ from .wer import write_error_rate  # noqa: E402
 
 
 def plot_figure5(figure, path, tau_d_ns=1.0):
+    """Write `figure5_figure` to the PNG at path."""
+    _save(figure5_figure(figure, tau_d_ns), path)
+
+
+def figure5_figure(figure, tau_d_ns=1.0):
     """Write drive (V/V_c) against pulse width for each WER target, with the Table 1 points marked.
 
-    figure: a `mtj.paper.Figure5`; path: the PNG to write; tau_d_ns labels the pulse axis in ns.
+    figure: a `mtj.paper.Figure5`; tau_d_ns labels the pulse axis in ns. Returns the matplotlib Figure.
     """
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     for target, pulse in zip(figure.targets, figure.pulse):
         ax.plot(pulse * tau_d_ns, figure.drive, label=f"WER = {target:.0e}")
+    stagger = 0
     for row in figure.marked:
         ax.plot(row.pulse * tau_d_ns, row.drive, "ko", markerfacecolor="none")
+        if row.pulse_change < 0:  # the reduced-voltage points sit side by side: stagger their labels underneath
+            stagger += 1
         ax.annotate(f"{row.target_wer:.0e}", (row.pulse * tau_d_ns, row.drive), textcoords="offset points",
-                    xytext=(5, 4), fontsize=8)
+                    xytext=(0, -4 - 9 * stagger) if row.pulse_change < 0 else (5, 4),
+                    ha="center" if row.pulse_change < 0 else "left", fontsize=7)
     ax.plot([], [], "ko", markerfacecolor="none", label="Table 1 points")
     ax.set(xscale="log", yscale="log", xlabel=f"pulse width t (ns, τ_D = {tau_d_ns:g} ns)",
            ylabel="write voltage V / V_c", title="Write voltage needed for a target WER")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    _save(fig, path)
+    return fig
 
 
 def plot_wer_curves(drive, pulses, path, delta=40.0, field=0.0):
-    """WER against drive (V/V_c) for each pulse width in `pulses` (units of τ_D), log WER axis."""
+    """Write `wer_curves_figure` to the PNG at path."""
+    _save(wer_curves_figure(drive, pulses, delta, field), path)
+
+
+def wer_curves_figure(drive, pulses, delta=40.0, field=0.0):
+    """WER against drive (V/V_c) for each pulse width in `pulses` (units of τ_D), log WER axis. Returns the Figure."""
     drive = np.asarray(drive, dtype=float)
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     wer = write_error_rate(drive[:, None], np.asarray(pulses, dtype=float)[None, :], delta, field,
@@ -44,10 +61,11 @@ def plot_wer_curves(drive, pulses, path, delta=40.0, field=0.0):
            title=f"Fokker-Planck WER, Δ = {delta:g}, h = {field:g}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    _save(fig, path)
+    return fig
 
 
 def _save(fig, path):
+    """Save fig as a PNG atomically (temporary file beside path, then os.replace) and close it."""
     path = Path(path)
     handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".png")
     os.close(handle)

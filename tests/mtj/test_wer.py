@@ -47,7 +47,7 @@ def test_shared_ladder_equals_expm_per_pulse(delta, drive, field):
 
 @pytest.mark.parametrize("delta", [20.0, 40.0, 80.0])
 def test_default_truncation_is_converged(delta):
-    drive, pulse = np.array([0.5, 1.2, 2.0, 3.0, 4.5]), np.array([0.5, 2.0, 5.0, 12.0])
+    drive, pulse = np.array([0.5, 2.0, 4.5]), np.array([0.5, 2.0, 5.0, 12.0])
     default = write_error_rate(drive[:, None], pulse[None, :], delta, below_resolution="nan")
     for k, i in enumerate(drive):
         more = write_error_rate(i, pulse, delta, n_terms=int(1.5 * n_terms_for(delta, i)), below_resolution="nan")
