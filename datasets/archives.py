@@ -3,8 +3,14 @@
 Every member is checked before anything is read, even members the caller does not want: a name that is
 absolute or climbs out with `..`, a symbolic or hard link, a device or FIFO make the whole archive a
 DataError. Nothing is ever extracted, but an archive built to escape its folder is not one we trust.
+
+Truncation: tarfile alone stops silently when a stream ends at a member boundary. So the archive is
+decompressed here (gzip, bzip2, xz: each raises on a truncated or corrupt stream, and checks its CRC once
+read to the end), read to its end, and must finish with the end-of-archive marker (two zero blocks).
 """
+import bz2
 import gzip
+import lzma
 import tarfile
 import zlib
 from pathlib import PurePosixPath
@@ -26,6 +32,21 @@ def check_member(archive, member):
         raise DataError(f"{archive}: member {name!r} escapes the archive folder (absolute path or '..')")
 
 
+COMPRESSED = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ": lzma.open}
+
+
+class TailReader:
+    """A read-only stream wrapper that remembers the last 1024 bytes read (the end-of-archive marker)."""
+
+    def __init__(self, stream):
+        self.stream, self.tail = stream, b""
+
+    def read(self, size=-1):
+        data = self.stream.read(size)
+        self.tail = (self.tail + data)[-1024:]
+        return data
+
+
 def scan(path, wanted=lambda name: True):
     """Yield (name, bytes or None) for every regular file member, in archive order; the bytes are read only
     for names that satisfy `wanted`. Folder members are yielded too, as ("name/", None).
@@ -33,24 +54,27 @@ def scan(path, wanted=lambda name: True):
     Reads the archive once as a stream (a .tar.gz is decompressed sequentially). Names have any leading
     './' removed. Raises DataError naming the archive if it is truncated, corrupt or unsafe.
     """
-    # Gzip goes through gzip.open, read to its end: it raises on truncation and on a CRC mismatch, where
-    # tarfile's own gzip stream stops silently at a member boundary or at the end-of-archive blocks.
     with open(path, "rb") as f:
-        gzipped = f.read(2) == b"\x1f\x8b"
+        magic = f.read(6)
+    opener = next((o for m, o in COMPRESSED.items() if magic.startswith(m)), open)
     try:
-        with (gzip.open(path, "rb") if gzipped else open(path, "rb")) as raw, \
-                tarfile.open(fileobj=raw, mode="r|" if gzipped else "r|*") as tar:
-            for member in tar:
-                check_member(path, member)
-                name = str(PurePosixPath(member.name))
-                if member.isdir():
-                    yield name + "/", None
-                else:
-                    yield name, tar.extractfile(member).read() if wanted(name) else None
-            while gzipped and raw.read(1 << 20):
+        with opener(path, "rb") as compressed:
+            raw = TailReader(compressed)
+            with tarfile.open(fileobj=raw, mode="r|") as tar:
+                for member in tar:
+                    check_member(path, member)
+                    name = str(PurePosixPath(member.name))
+                    if member.isdir():
+                        yield name + "/", None
+                    else:
+                        yield name, tar.extractfile(member).read() if wanted(name) else None
+            while raw.read(1 << 20):
                 pass
+        if raw.tail != bytes(len(raw.tail)) or len(raw.tail) < 1024:
+            raise DataError(f"{path}: the archive does not end with the tar end-of-archive blocks; "
+                            f"it is truncated")
     except DataError:
         raise
-    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError, UnicodeError) as err:
+    except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError, ValueError, UnicodeError) as err:
         raise DataError(f"{path}: cannot read the archive ({type(err).__name__}: {err}); "
                         f"it is truncated, corrupt or not a tar file") from err

@@ -63,12 +63,12 @@ def listing(source, split):
     return [name[2:] if name.startswith("./") else name for name in names], {}
 
 
-def read_files(source, wanted, prefetched):
-    """Yield (name, bytes) for the names in the set `wanted`: first those in `prefetched`, then the others
-    in archive order (a folder: sorted order)."""
-    for name in wanted & prefetched.keys():
+def read_files(source, position, prefetched):
+    """Yield (name, bytes) for the names in `position` ({name: output row}): first those in `prefetched`,
+    by row, then the others in archive order (a folder: by row)."""
+    for name in sorted(position.keys() & prefetched.keys(), key=position.get):
         yield name, prefetched[name]
-    wanted = wanted - prefetched.keys()
+    wanted = position.keys() - prefetched.keys()
     if not wanted:
         return
     if is_archive(source):
@@ -76,7 +76,7 @@ def read_files(source, wanted, prefetched):
             if data is not None:
                 yield name, data
     else:
-        for name in sorted(wanted):
+        for name in sorted(wanted, key=position.get):
             yield name, (source / name).read_bytes()
 
 
@@ -201,7 +201,7 @@ class ImageFolder:
         rows, images, shape, done = [], [], None, 0
         with tqdm(total=len(position), desc=f"{self.name}: decoding {source.name}", unit="img",
                   disable=None) as bar:
-            for name, data in read_files(source, set(position), prefetched):
+            for name, data in read_files(source, position, prefetched):
                 image = decode(data, size, f"{source}: member {name}")
                 if shape is None:
                     shape = image.shape

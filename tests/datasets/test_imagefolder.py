@@ -1,5 +1,8 @@
 """Image folders (directory, .tar, .tar.gz): layout, class subsets, resizing, and every unsafe or bad input."""
+import bz2
+import gzip
 import io
+import lzma
 import tarfile
 
 import numpy as np
@@ -148,3 +151,20 @@ def test_files_beyond_the_prefetch_budget_are_read_in_a_second_pass(tmp_path, mo
     ds = datasets.load("imagefolder", "train", root=tmp_path, cache_dir=tmp_path / "c", source="in.tar.gz")
     np.testing.assert_array_equal(ds.images, arrays["train"][0])
     np.testing.assert_array_equal(ds.labels, arrays["train"][1])
+
+
+@pytest.mark.parametrize("suffix", ["tar", "tar.gz", "tar.bz2", "tar.xz"])
+def test_archive_cut_at_a_member_boundary_is_truncated_not_short(tmp_path, leftovers, suffix):
+    write_imagefolder(tmp_path / "full.tar", np.random.default_rng(0), splits=(("train", 2),))
+    with tarfile.open(tmp_path / "full.tar") as tar:
+        boundary = tar.getmembers()[3].offset
+    cut = (tmp_path / "full.tar").read_bytes()[:boundary]
+    compress = {"tar": bytes, "tar.gz": gzip.compress, "tar.bz2": bz2.compress, "tar.xz": lzma.compress}[suffix]
+    (tmp_path / f"cut.{suffix}").write_bytes(compress(cut))
+    with pytest.raises(datasets.DataError, match=f"cut.{suffix}: the archive does not end with the tar "
+                                                 "end-of-archive blocks"):
+        datasets.load("imagefolder", "train", root=tmp_path, cache_dir=tmp_path / "c", source=f"cut.{suffix}")
+    assert leftovers(tmp_path / "c") == []
+    (tmp_path / f"whole.{suffix}").write_bytes(compress((tmp_path / "full.tar").read_bytes()))
+    ds = datasets.load("imagefolder", "train", root=tmp_path, cache_dir=tmp_path / "c", source=f"whole.{suffix}")
+    assert len(ds) == 6
