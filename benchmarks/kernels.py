@@ -32,13 +32,19 @@ SHAPES = {
 
 
 def median_seconds(fn, repeats):
+    """{"wall": median wall time, "wall_min": fastest run, "cpu": median process CPU time}, in seconds.
+
+    On a shared machine the wall time of a 1-thread run includes waiting for a core; its CPU time does not, so
+    "cpu" is the load-robust figure for 1 thread (with 2 threads it sums both threads).
+    """
     fn()   # warm-up: compilation (or cache load) and first-touch of buffers
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return {"wall": float(np.median(wall)), "wall_min": float(np.min(wall)), "cpu": float(np.median(cpu))}
 
 
 def gather_words(xp, kh, kw, padding):
@@ -125,21 +131,23 @@ def run_threads(threads, repeats):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def table(run):
+def table(run, clock):
     columns = [("pack", "pack"), ("xnor gemm", "xnor_gemm"), ("gemm out=", "xnor_gemm_into"),
                ("bin fwd", "binary_forward"), ("f32 i2c+mm", "float_im2col_matmul"), ("f32 mm", "float_matmul"),
                ("mm out=", "float_matmul_into")]
     load = " / ".join(" ".join(f"{v:.2f}" for v in run[key]) for key in ("load_before", "load_after"))
-    lines = [f"threads = {run['threads']}   load average (1, 5, 15 min) before / after: {load}",
+    lines = [f"threads = {run['threads']}, {clock} times in ms (medians); load average (1, 5, 15 min) "
+             f"before / after: {load}",
              f"{'shape':<14}" + "".join(f"{title:>11}" for title, _ in columns)
              + f"{'gemm x':>8}{'out= x':>8}{'fwd x':>7}{'gemm GOPS':>11}{'fwd GOPS':>10}"]
     for name, r in run["results"].items():
+        t = {key: r[key][clock] for _, key in columns}
         ops = 2 * r["macs"]   # one XNOR + one popcount-add per binary multiply-accumulate
-        lines.append(f"{name:<14}" + "".join(f"{1e3 * r[key]:>11.2f}" for _, key in columns)
-                     + f"{r['float_matmul'] / r['xnor_gemm']:>8.1f}"
-                     f"{r['float_matmul_into'] / r['xnor_gemm_into']:>8.1f}"
-                     f"{r['float_im2col_matmul'] / r['binary_forward']:>7.1f}"
-                     f"{ops / r['xnor_gemm'] / 1e9:>11.0f}{ops / r['binary_forward'] / 1e9:>10.0f}")
+        lines.append(f"{name:<14}" + "".join(f"{1e3 * t[key]:>11.2f}" for _, key in columns)
+                     + f"{t['float_matmul'] / t['xnor_gemm']:>8.1f}"
+                     f"{t['float_matmul_into'] / t['xnor_gemm_into']:>8.1f}"
+                     f"{t['float_im2col_matmul'] / t['binary_forward']:>7.1f}"
+                     f"{ops / t['xnor_gemm'] / 1e9:>11.0f}{ops / t['binary_forward'] / 1e9:>10.0f}")
     return "\n".join(lines)
 
 
@@ -161,10 +169,12 @@ def main(argv=None):
         worker(args.threads[0], args.repeats)
         return
     runs = [run_threads(t, args.repeats) for t in args.threads]
-    print("times in ms (medians).  gemm x = f32 matmul / xnor gemm; out= x = the same with preallocated outputs;\n"
+    print("gemm x = f32 matmul / xnor gemm; out= x = the same with preallocated outputs;\n"
           "fwd x = f32 im2col+matmul (to NCHW) / binary forward (packing and gather included)")
     for run in runs:
-        print(table(run))
+        print(table(run, "wall"))
+        if run["threads"] == 1:
+            print(table(run, "cpu"))
     write_json_atomically(args.out, {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
                                      "shapes": SHAPES, "runs": runs})
     print(f"wrote {args.out}")

@@ -37,6 +37,13 @@ def test_binary_conv2d_matches_float_twin(n, c, h, w, o, kh, kw, stride, padding
     np.testing.assert_array_equal(packed, got)
 
 
+def test_non_contiguous_and_float64_inputs():
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((3, 10, 9, 8))[:, ::2, :, ::-1]    # float64, strided, reversed
+    w = np.asfortranarray(rng.standard_normal((4, 5, 3, 3)))
+    np.testing.assert_array_equal(binary_conv2d(x, w, 1, 1), ref.binary_conv2d(x, w, 1, 1))
+
+
 def test_padding_contributes_zero_not_minus_one():
     x = -np.ones((1, 3, 2, 2), np.float32)
     w = np.ones((1, 3, 3, 3), np.float32)
