@@ -1,13 +1,13 @@
 """Dataset pipeline speed: preparing caches, loading them, and batches per second of the iterator.
 
-    python benchmarks/datasets.py [--threads 1 2] [--repeats 3] [--no-jpeg] [--out FILE]
+    python benchmarks/data_pipeline.py [--threads 1 2] [--repeats 3] [--no-jpeg] [--out FILE]
 
 Uses the real data under $XNOR_MRAM_DATA (else ../shared/data): MNIST from the official .gz files, and the
 CIFAR-10 JPEG archive (the full 60,000-image decode is timed once, outside the thread loop, since Pillow
 decoding is single-threaded; --no-jpeg skips it and times CIFAR-shaped batches on MNIST-sized random data).
 Every number is the median of --repeats runs in a fresh cache folder. For each thread count a subprocess
 sets OMP/OPENBLAS/MKL/NUMBA thread counts (read at import). Prints a table, writes JSON (default
-benchmarks/results/datasets.json). The machine may be shared: the load average is recorded.
+benchmarks/results/data_pipeline.json). The machine may be shared: the load average is recorded.
 """
 import argparse
 import json
@@ -18,14 +18,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# This file is itself named datasets.py, and a script run from benchmarks/ has this folder first on sys.path.
-# Drop the folder so `import datasets` finds the package; and if a sibling script imported *this* file as
-# `datasets`, hand it the real package instead (the import statement returns whatever sys.modules holds).
-sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-if __name__ == "datasets":
-    del sys.modules[__name__]
-    import datasets as _package
-    sys.modules[__name__] = _package
+sys.path.insert(0, str(REPO))
 TRAINING_BATCHES_PER_S = 469 / 21   # LeNet-4 on MNIST, ~21 s per epoch of 469 batches (DESIGN.md, PyTorch)
 
 
@@ -85,7 +78,7 @@ def main():
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-jpeg", action="store_true")
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "datasets.json"))
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "data_pipeline.json"))
     parser.add_argument("--root", default=os.environ.get("XNOR_MRAM_DATA") or str(REPO.parent / "shared" / "data"))
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--jpeg-cache", help=argparse.SUPPRESS)
