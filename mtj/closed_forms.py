@@ -29,8 +29,9 @@ def thermal_switching_rate(drive, delta=40.0):
     Δ(1 − i)² (exponent 2 for the axisymmetric case). Valid for Δ(1 − i)² >~ 10.
     """
     drive, delta = check_drive(drive), check_delta(delta)
-    if ((drive < 0) | (drive >= 1)).any():
-        raise ValueError(f"thermal_switching_rate needs 0 <= drive < 1, got {drive[(drive < 0) | (drive >= 1)].flat[0]:g}")
+    outside = (drive < 0) | (drive >= 1)
+    if outside.any():
+        raise ValueError(f"thermal_switching_rate needs 0 <= drive < 1, got {drive[outside].flat[0]:g}")
     barrier = delta * (1 - drive) ** 2
     return np.sqrt(delta / np.pi) * (1 - drive) * (1 - drive**2) * np.exp(-barrier)
 

@@ -41,7 +41,8 @@ class EnduranceSurrogate:
         """Write cycles to breakdown at the given voltage (V) and pulse width (ns); broadcasts, returns floats."""
         voltage, pulse = np.asarray(voltage_volts, dtype=float), np.asarray(pulse_ns, dtype=float)
         if (voltage <= 0).any() or (pulse <= 0).any():
-            raise ValueError(f"voltage and pulse must be > 0, got voltage {voltage.min():g} V, pulse {pulse.min():g} ns")
+            raise ValueError(f"voltage and pulse must be > 0, got voltage {voltage.min():g} V, "
+                             f"pulse {pulse.min():g} ns")
         return (self.cycles_at_breakdown_voltage * (breakdown_volts / voltage) ** self.voltage_exponent
                 * (self.reference_pulse_ns / pulse) ** self.pulse_exponent)
 

@@ -58,8 +58,8 @@ def table1(params=PAPER_PARAMS, pulse=PAPER_PULSE, endurance=EnduranceSurrogate(
                        pulse_for_wer(target, reduced, params.delta, params.field), reduced))
     rows = []
     for label, target, width, drive in points:
-        bits = [ecc_bits_needed(target, goal, DATA_BITS) for goal in WORD_FAILURE_TARGETS] if target == RAW_TARGET_WER \
-            else [0, 0]
+        conventional = target == RAW_TARGET_WER
+        bits = [ecc_bits_needed(target, goal, DATA_BITS) if conventional else 0 for goal in WORD_FAILURE_TARGETS]
         cycles = float(endurance.cycles(params.volts(drive), width * params.tau_d_ns, params.v_bd_volts))
         rows.append(Table1Row(
             label=label, target_wer=target, pulse=width, drive=drive, ecc_bits=(min(bits), max(bits)),
@@ -99,13 +99,13 @@ class Figure5:
 def figure5(params=PAPER_PARAMS, targets=FIGURE5_TARGETS, drive=None, pulse_range=(0.5, 200.0), rows=None):
     """Data of Figure 5: for each drive, the pulse that reaches each target, from one (drive × pulse) WER grid.
 
-    The grid has 300 log-spaced pulses per drive; each crossing is interpolated linearly in (log τ, log WER), which
+    The grid has 240 log-spaced pulses per drive; each crossing is interpolated linearly in (log τ, log WER), which
     is smooth on that scale (error < 1e-4 relative against `pulse_for_wer`, see the tests).
     """
-    drive = np.linspace(1.05, 6.0, 80) if drive is None else np.asarray(drive, dtype=float)
+    drive = np.linspace(1.05, 6.0, 60) if drive is None else np.asarray(drive, dtype=float)
     if min(targets) < 10 * RESOLUTION_FLOOR:
         raise ValueError(f"targets must be >= {10 * RESOLUTION_FLOOR:g}, got {min(targets):g}")
-    log_pulse = np.linspace(np.log(pulse_range[0]), np.log(pulse_range[1]), 300)
+    log_pulse = np.linspace(np.log(pulse_range[0]), np.log(pulse_range[1]), 240)
     wer = write_error_rate(drive[:, None], np.exp(log_pulse)[None, :], params.delta, params.field,
                            below_resolution="nan")
     log_wer = np.log(np.where(np.isnan(wer), RESOLUTION_FLOOR / 10, wer))  # below the floor is below every target

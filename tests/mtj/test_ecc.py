@@ -51,8 +51,10 @@ def test_bits_needed_for_the_paper_raw_wer():
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: word_failure_probability(1.2, 8, 1), "probability"), (lambda: word_failure_probability(0.1, 0, 1), "n_bits"),
-    (lambda: word_failure_probability(0.1, 8, -1), "t_correctable"), (lambda: ecc_bits_needed(0.4, 1e-30, max_t=3), "no t"),
+    (lambda: word_failure_probability(1.2, 8, 1), "probability"),
+    (lambda: word_failure_probability(0.1, 0, 1), "n_bits"),
+    (lambda: word_failure_probability(0.1, 8, -1), "t_correctable"),
+    (lambda: ecc_bits_needed(0.4, 1e-30, max_t=3), "no t"),
 ])
 def test_bad_input_is_named(call, match):
     with pytest.raises(ValueError, match=match):

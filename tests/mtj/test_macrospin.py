@@ -10,7 +10,7 @@ from mtj.wer import write_error_rate
 def test_numba_kernel_equals_numpy_twin_bit_for_bit():
     rng = np.random.default_rng(7)
     m0 = initial_states(37, 40.0, 0.1, rng)
-    noise = rng.standard_normal((37, 150, 3))
+    noise = rng.standard_normal((37, 150, 3), dtype=np.float32)
     args = (1.8, 0.1, 0.5, 0.01, 0.3)
     np.testing.assert_array_equal(integrate(m0, noise, *args), integrate_reference(m0, noise, *args))
 
