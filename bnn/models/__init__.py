@@ -1,12 +1,17 @@
 """Model builders and their reference training recipes.
 
 `build(name, rng)` returns a Model; `RECIPES[name]` holds the recipe's defaults (optimizer, lr, schedule, ...)."""
+from .alexnet import RECIPE as ALEXNET_RECIPE
+from .alexnet import alexnet
 from .lenet4 import RECIPE as LENET4_RECIPE
 from .lenet4 import lenet4
+from .nin import RECIPE as NIN_RECIPE
+from .nin import nin
 
-BUILDERS = {"lenet4": lenet4}
-RECIPES = {"lenet4": LENET4_RECIPE}
-DATASETS = {"lenet4": "mnist"}
+BUILDERS = {"lenet4": lenet4, "nin": nin, "alexnet": alexnet}
+RECIPES = {"lenet4": LENET4_RECIPE, "nin": NIN_RECIPE, "alexnet": ALEXNET_RECIPE}
+# nin: the CIFAR-10 copy available offline; alexnet: an image folder (ImageNet or a class subset; needs a source).
+DATASETS = {"lenet4": "mnist", "nin": "cifar10-jpeg", "alexnet": "imagefolder"}
 
 
 def build(name, rng, **options):
@@ -16,4 +21,4 @@ def build(name, rng, **options):
     return BUILDERS[name](rng, **options)
 
 
-__all__ = ["BUILDERS", "DATASETS", "RECIPES", "build", "lenet4"]
+__all__ = ["BUILDERS", "DATASETS", "RECIPES", "alexnet", "build", "lenet4", "nin"]
