@@ -37,6 +37,19 @@ def test_binary_conv2d_matches_float_twin(n, c, h, w, o, kh, kw, stride, padding
     np.testing.assert_array_equal(packed, got)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_binary_conv2d_random_geometry(seed):
+    """Random batch, channels, sizes, kernel, stride and padding (kernel fits the padded input)."""
+    rng = np.random.default_rng(100 + seed)
+    n, c, o = rng.integers(1, 4), rng.integers(1, 140), rng.integers(1, 11)
+    kh, kw, stride, padding = rng.integers(1, 6), rng.integers(1, 6), rng.integers(1, 4), rng.integers(0, 4)
+    h = rng.integers(max(1, kh - 2 * padding), 14)
+    w = rng.integers(max(1, kw - 2 * padding), 14)
+    x = rng.standard_normal((n, c, h, w)).astype(np.float32)
+    wt = rng.standard_normal((o, c, kh, kw)).astype(np.float32)
+    np.testing.assert_array_equal(binary_conv2d(x, wt, stride, padding), ref.binary_conv2d(x, wt, stride, padding))
+
+
 def test_non_contiguous_and_float64_inputs():
     rng = np.random.default_rng(12)
     x = rng.standard_normal((3, 10, 9, 8))[:, ::2, :, ::-1]    # float64, strided, reversed

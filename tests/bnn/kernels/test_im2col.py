@@ -45,6 +45,19 @@ def test_col2im_is_the_adjoint_of_im2col(n, c, h, w, kh, kw, stride, padding):
     assert lhs == pytest.approx(rhs, rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_random_geometry_matches_twin(seed):
+    rng = np.random.default_rng(200 + seed)
+    n, c = rng.integers(1, 4), rng.integers(1, 9)
+    kh, kw, stride, padding = rng.integers(1, 6), rng.integers(1, 6), rng.integers(1, 4), rng.integers(0, 4)
+    h, w = rng.integers(max(1, kh - 2 * padding), 12), rng.integers(max(1, kw - 2 * padding), 12)
+    x = rng.integers(-9, 10, (n, c, h, w)).astype(np.float64)
+    cols = im2col(x, kh, kw, stride, padding)
+    np.testing.assert_array_equal(cols, ref.im2col(x, kh, kw, stride, padding))
+    np.testing.assert_array_equal(col2im(cols, x.shape, kh, kw, stride, padding),
+                                  ref.col2im(cols, x.shape, kh, kw, stride, padding))
+
+
 def test_im2col_convolution_matches_binary_conv_twin_on_signs():
     rng = np.random.default_rng(2)
     x, w = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3))
