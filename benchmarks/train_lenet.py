@@ -1,8 +1,9 @@
 """Seconds per MNIST epoch of LeNet-4 (batch 128), broken down by layer, and peak memory.
 
-    python benchmarks/train_lenet.py [--threads 1 2] [--repeats 3] [--batches 100] [--full-epoch] [--out FILE]
+    python benchmarks/train_lenet.py [--threads 1:1 2:1 2:2] [--repeats 3] [--batches 100] [--full-epoch] [--out FILE]
 
-For each thread count a fresh subprocess (BLAS and Numba read their thread counts at import) trains on real MNIST
+--threads lists NUMBA:BLAS thread pairs (default 1:1 2:1 2:2; `python -m bnn` runs BLAS single-threaded, i.e. N:1).
+For each pair a fresh subprocess (BLAS and Numba read their thread counts at import) trains on real MNIST
 from the recipe's initial state: `--batches` timed training steps (forward, loss, backward, Adam, constrain) after
 5 warm-up steps, repeated `--repeats` times; the median step time x 469 steps + the measured test-set evaluation
 is the epoch estimate. `--full-epoch` also times one real epoch through bnn.train.train. Prints a table, writes
@@ -79,21 +80,22 @@ def worker(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--threads", nargs="+", default=["1:1", "2:1", "2:2"], help="NUMBA:BLAS thread pairs")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batches", type=int, default=100)
     parser.add_argument("--full-epoch", action="store_true")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "train_lenet.json"))
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--threads-now", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--threads-now", default="1:1", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(args)
     results = []
     for threads in args.threads:
-        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
-                   MKL_NUM_THREADS=str(threads), NUMBA_NUM_THREADS=str(threads), PYTHONPATH=str(REPO))
-        cmd = [sys.executable, __file__, "--worker", "--threads-now", str(threads), "--repeats", str(args.repeats),
+        numba_threads, blas_threads = threads.split(":")
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=blas_threads, OMP_NUM_THREADS=blas_threads,
+                   MKL_NUM_THREADS=blas_threads, NUMBA_NUM_THREADS=numba_threads, PYTHONPATH=str(REPO))
+        cmd = [sys.executable, __file__, "--worker", "--threads-now", threads, "--repeats", str(args.repeats),
                "--batches", str(args.batches)] + (["--full-epoch"] if args.full_epoch else [])
         load_before = os.getloadavg()[0]
         out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
@@ -102,7 +104,7 @@ def main():
         result["load_average_after"] = os.getloadavg()[0]
         results.append(result)
     for r in results:
-        print(f"\n== {r['threads']} thread(s): step {r['step_ms']:.1f} ms (median of {args.repeats} x {args.batches} "
+        print(f"\n== Numba:BLAS threads {r['threads']}: step {r['step_ms']:.1f} ms (median of {args.repeats} x {args.batches} "
               f"batches), test evaluation {r['eval_seconds']:.2f} s, epoch estimate {r['epoch_seconds_estimate']:.1f} s"
               + (f", measured epoch {r['full_epoch_seconds']:.1f} s" if "full_epoch_seconds" in r else "")
               + f", peak RSS {r['peak_rss_mb']:.0f} MB, load {r['load_average_before']:.2f} -> "
