@@ -55,8 +55,9 @@ class _BinaryLayer(Layer):
         signs, alpha = self.binary_weight()
         packed, nbits = self._pack_input(x)
         if self.activation_errors is not None:
-            packed = self.activation_errors.apply(packed, nbits, self.rng, training)
-            x = self._unpack_input(packed, nbits, x.dtype)
+            read_back = self.activation_errors.apply(packed, nbits, self.rng, training)
+            if read_back is not packed:   # bits may have flipped: the backward must see what was multiplied
+                packed, x = read_back, self._unpack_input(read_back, nbits, x.dtype)
         out = self._xnor(packed, self._pack_weights(signs, training))
         shape = (1, -1) + (1,) * (out.ndim - 2)
         if alpha is not None:
