@@ -1,10 +1,16 @@
 """Benchmark the XNOR-popcount kernels against float32 BLAS on the layer shapes of LeNet-4 and NiN.
 
-For each shape: time of packing (activations and weights), the XNOR GEMM core (packed words, im2col already done on
-words), the whole binary forward (float input → float NCHW output, packing and gathering included), numpy float32
-im2col + matmul of the same layer (output reshaped to NCHW, as the binary conv returns it), and the BLAS matmul
-alone.  Medians of several runs, at 1 and 2 threads (each thread count in a fresh process so that OpenBLAS and Numba
-both start with it).  Prints a table and writes JSON (atomically).
+For each shape, times of:
+- pack: binarizing and packing the float activations (per pixel, channels into words) and the weights;
+- xnor gemm: the XNOR-popcount GEMM core on packed words gathered per kernel tap (KH·KW·ceil(C/64) words per row,
+  the layout the conv kernel reads), with and without a preallocated int32 output;
+- bin fwd: the whole binary forward, float input → float32 NCHW output (packing, gather and padding included);
+- f32 i2c+mm: float32 im2col (bnn.kernels.im2col) + BLAS matmul + reshape to NCHW, the same convolution in float;
+- f32 mm: the BLAS matmul alone (K = C·KH·KW), with and without a preallocated output.
+Speedups: gemm x = f32 mm / xnor gemm (the same with preallocated outputs: out= x); fwd x = f32 i2c+mm / bin fwd.
+GOPS count 2 operations per binary multiply-accumulate.  Each thread count (default 1 and 2) runs in a fresh process
+so OpenBLAS and Numba both start with it.  Medians of several runs; on a shared machine also the CPU time (1 thread)
+and the fastest run (2 threads), with the load average.  Prints tables and writes JSON (atomically).
 
     .venv/bin/python benchmarks/kernels.py [--threads 1 2] [--repeats 9] [--out benchmarks/results/kernels.json]
 """
@@ -136,7 +142,8 @@ def table(run, clock):
                ("bin fwd", "binary_forward"), ("f32 i2c+mm", "float_im2col_matmul"), ("f32 mm", "float_matmul"),
                ("mm out=", "float_matmul_into")]
     load = " / ".join(" ".join(f"{v:.2f}" for v in run[key]) for key in ("load_before", "load_after"))
-    lines = [f"threads = {run['threads']}, {clock} times in ms (medians); load average (1, 5, 15 min) "
+    kind = {"wall": "wall times (medians)", "cpu": "CPU times (medians)", "wall_min": "wall times (fastest run)"}
+    lines = [f"threads = {run['threads']}, {kind[clock]} in ms; load average (1, 5, 15 min) "
              f"before / after: {load}",
              f"{'shape':<14}" + "".join(f"{title:>11}" for title, _ in columns)
              + f"{'gemm x':>8}{'out= x':>8}{'fwd x':>7}{'gemm GOPS':>11}{'fwd GOPS':>10}"]
@@ -169,12 +176,12 @@ def main(argv=None):
         worker(args.threads[0], args.repeats)
         return
     runs = [run_threads(t, args.repeats) for t in args.threads]
-    print("gemm x = f32 matmul / xnor gemm; out= x = the same with preallocated outputs;\n"
-          "fwd x = f32 im2col+matmul (to NCHW) / binary forward (packing and gather included)")
+    print("gemm x = f32 mm / xnor gemm; out= x = the same with preallocated outputs; "
+          "fwd x = f32 im2col+matmul (to NCHW) / binary forward")
     for run in runs:
         print(table(run, "wall"))
-        if run["threads"] == 1:
-            print(table(run, "cpu"))
+        # the load-robust view: CPU time for one thread; for several, the fastest run (least disturbed by others)
+        print(table(run, "cpu" if run["threads"] == 1 else "wall_min"))
     write_json_atomically(args.out, {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
                                      "shapes": SHAPES, "runs": runs})
     print(f"wrote {args.out}")
