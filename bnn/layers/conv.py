@@ -9,29 +9,36 @@ from .dense import init_normal
 
 def conv2d_forward(x, w, b, stride, padding):
     """x: (N, C, H, W), w: (O, C, KH, KW), b: (O,) or None; square stride/padding (ints).
-    Returns out (N, O, OH, OW) and cache. Zero padding."""
+    Returns out (N, O, OH, OW) and cache. Zero padding.
+
+    Per image, out_n = W (O x K) @ cols_n^T (K x L) with L = OH*OW output pixels and K = C*KH*KW: one stacked
+    matrix product that writes NCHW directly (no transpose pass over the output)."""
     o, _, kh, kw = w.shape
     n, _, h, wd = x.shape
     oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(wd, kw, stride, padding)
     cols = im2col(x, kh, kw, stride, padding)
-    out = cols @ w.reshape(o, -1).T
+    out = np.matmul(w.reshape(o, -1), cols.reshape(n, oh * ow, -1).transpose(0, 2, 1))
     if b is not None:
-        out += b
-    out = np.ascontiguousarray(out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2))
-    return out, (cols, x.shape, w, stride, padding)
+        out += b[:, None]
+    return out.reshape(n, o, oh, ow), (cols, x.shape, w, stride, padding)
 
 
 def conv2d_backward(dout, cache, need_dx=True):
     """dout: (N, O, OH, OW). Returns (dx (N, C, H, W) or None, dw (O, C, KH, KW), db (O,)).
 
-    With the output as cols @ W^T: dW = dout^T @ cols, dcols = dout @ W, and dx = col2im(dcols) (the adjoint of
-    im2col sums the overlapping windows)."""
+    dW = sum_n dout_n (O x L) @ cols_n (L x K); dcols_n = dout_n^T @ W; dx = col2im(dcols) (the adjoint of im2col
+    sums the overlapping windows)."""
     cols, x_shape, w, stride, padding = cache
     o, _, kh, kw = w.shape
-    d = dout.transpose(0, 2, 3, 1).reshape(-1, o)
-    dw = (d.T @ cols).reshape(w.shape)
-    db = d.sum(axis=0)
-    dx = col2im(d @ w.reshape(o, -1), x_shape, kh, kw, stride, padding) if need_dx else None
+    n = dout.shape[0]
+    d3 = dout.reshape(n, o, -1)
+    cols3 = cols.reshape(n, d3.shape[2], -1)
+    dw = np.matmul(d3, cols3).sum(axis=0).reshape(w.shape)
+    db = np.einsum("nol->o", d3)
+    dx = None
+    if need_dx:
+        dcols = np.matmul(d3.transpose(0, 2, 1), w.reshape(o, -1)).reshape(cols.shape)
+        dx = col2im(dcols, x_shape, kh, kw, stride, padding)
     return dx, dw, db
 
 
