@@ -179,13 +179,14 @@ def unpack_signs(packed, nbits, axis=-1, dtype=np.float32):
     dtype = _signed_dtype(dtype)
     axis = _normalize_axis(axis, packed.ndim)
     shape = packed.shape[:axis] + (nbits,) + packed.shape[axis + 1:]
+    n_w = packed.shape[axis]
     outer = int(np.prod(packed.shape[:axis], dtype=np.int64))
     inner = int(np.prod(packed.shape[axis + 1:], dtype=np.int64))
     out = np.empty((outer, nbits, inner), dtype)
     if inner == 1:
-        _unpack_rows(np.ascontiguousarray(packed).reshape(outer, -1), nbits, out.reshape(outer, nbits))
+        _unpack_rows(np.ascontiguousarray(packed).reshape(outer, n_w), nbits, out.reshape(outer, nbits))
     else:
-        words_last = np.ascontiguousarray(np.moveaxis(packed, axis, -1)).reshape(outer, inner, -1)
+        words_last = np.ascontiguousarray(np.moveaxis(packed, axis, -1)).reshape(outer, inner, n_w)
         _unpack_middle(words_last, nbits, out)
     return out.reshape(shape)
 

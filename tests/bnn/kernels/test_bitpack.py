@@ -70,6 +70,13 @@ def test_unpack_matches_twin_on_random_words(shape, axis, nbits_in_last_word, dt
     np.testing.assert_array_equal(got, ref.unpack_signs(words, nbits, axis=axis, dtype=dtype))
 
 
+@pytest.mark.parametrize("shape, axis", [((0, 70), -1), ((0, 70, 3), 1), ((2, 0, 70), 2)])
+def test_empty_batches_round_trip(shape, axis):
+    packed, nbits = pack_signs(np.ones(shape), axis=axis)
+    assert packed.shape[axis] == 2
+    assert unpack_signs(packed, nbits, axis=axis).shape == shape
+
+
 def test_unpack_rejects_dtypes_that_cannot_hold_minus_one():
     packed, nbits = pack_signs(np.ones(3))
     with pytest.raises(TypeError, match="signed"):
