@@ -98,6 +98,7 @@ def im2col(x, kh, kw, stride=1, padding=0):
         raise ValueError(f"x must be NCHW with 4 dimensions, got shape {x.shape}")
     n, c, h, w = x.shape
     oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
+    kh, kw, stride, padding = int(kh), int(kw), int(stride), int(padding)   # one compiled signature
     cols = np.empty((n * oh * ow, c * kh * kw), x.dtype)
     if _is_pointwise(kh, kw, stride, padding):
         _transpose_last_two(np.ascontiguousarray(x).reshape(n, c, h * w), cols.reshape(n, h * w, c))
@@ -113,6 +114,7 @@ def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
         raise ValueError(f"x_shape must be (N, C, H, W), got {x_shape}")
     n, c, h, w = (int(s) for s in x_shape)
     oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
+    kh, kw, stride, padding = int(kh), int(kw), int(stride), int(padding)   # one compiled signature
     if cols.shape != (n * oh * ow, c * kh * kw):
         raise ValueError(f"cols has shape {cols.shape}, expected {(n * oh * ow, c * kh * kw)} for x_shape {x_shape}")
     if _is_pointwise(kh, kw, stride, padding):
