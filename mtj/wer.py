@@ -2,7 +2,7 @@
 
 For a constant pulse r(τ) = exp(Aτ) r(0) (Tzoufras eq. 11) and WER = 2π s·r(τ) (eq. 12), see `mtj.legendre`.
 exp(Aτ) is evaluated by scaling and squaring (`propagate`), never through an eigendecomposition: A is far from normal
-(its eigenvector matrix has condition ~1e16), and mode sums Σ aₖ exp(λₖτ) were measured off by up to 1e-5 in absolute
+(its eigenvector matrix has condition ~1e16), and mode sums Σ aₖ exp(λₖτ) were measured off by up to 3e-5 in absolute
 probability at low drive, while scaling and squaring agrees with `scipy.linalg.expm` to rounding.
 The problem (A, r(0), s) is cached per (Δ, i, h, N); a 200 × 200 (drive, pulse) grid costs 200 shared ladders.
 
@@ -31,7 +31,7 @@ ROUNDING_GROWTH = 1e-15  # absolute error per unit ‖A‖₁τ: measured ~2e-16
 
 
 class ResolutionError(ValueError):
-    """The requested WER lies below what double precision resolves (RESOLUTION_FLOOR)."""
+    """The requested probability lies below what double precision resolves at that point (see the module doc)."""
 
 
 class ConvergenceError(RuntimeError):
@@ -44,7 +44,8 @@ def write_error_rate(drive, pulse, delta=40.0, field=0.0, *, n_terms=None, below
     drive: i = V / V_c, any shape; pulse: τ = t / τ_D >= 0, any shape; the two broadcast together.
     delta: Δ = E_b / k_B T > 0; field: h = H / H_k in (−1, 1), positive opposes the write.
     n_terms: Legendre truncation order N, default `n_terms_for(delta, drive, field)` per drive.
-    below_resolution: "raise" (ResolutionError) or "nan" for values below RESOLUTION_FLOOR.
+    below_resolution: "raise" (ResolutionError) or "nan" for values below the point's floor, which is
+    RESOLUTION_FLOOR = 1e-12 for write pulses and grows with very long pulses (module doc).
     Returns a float array of the broadcast shape (a 0-d array for scalar inputs), values in [floor, 1].
     """
     return _hemisphere_probability(drive, pulse, delta, field, n_terms, below_resolution, upper=True)
