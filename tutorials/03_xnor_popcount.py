@@ -58,7 +58,8 @@ def best_seconds(fn, repeats):
 sizes = [(64, 256, 512), (128, 512, 1024)] if args.quick else \
         [(64, 256, 512), (128, 512, 1024), (256, 1024, 2048), (512, 2048, 4096)]
 repeats = 3 if args.quick else 7
-print(f"\n{'M':>5} {'N':>5} {'K':>5}  {'float32 BLAS':>12}  {'pack + XNOR':>12}  {'XNOR only':>10}  speed-up (XNOR only)")
+print(f"\n{'M':>5} {'N':>5} {'K':>5}  {'float32 BLAS':>12}  {'pack + XNOR':>12}  {'XNOR only':>10}  "
+      "speed-up (XNOR only)")
 rows = []
 for m, n, k in sizes:
     x = rng.normal(size=(m, k)).astype(np.float32)

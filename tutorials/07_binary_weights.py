@@ -55,8 +55,8 @@ for idx in np.ndindex(w.shape):
 fact("full gradient − STE term == finite difference through α (max error < 1e-7)",
      np.max(np.abs(full - ste_term - numeric)) < 1e-7)
 paper = XnorWeights(gradient="paper").latent_grad(w, g, signs, alpha)
-print(f"  the paper's form differs from the full derivative by {np.linalg.norm(paper - full) / np.linalg.norm(full):.0%}"
-      " (relative norm) here")
+difference = np.linalg.norm(paper - full) / np.linalg.norm(full)
+print(f"  the paper's form differs from the full derivative by {difference:.0%} (relative norm) here")
 
 # The binary dense layer: forward = alpha * (sign(x) @ sign(W).T) + bias, computed by XNOR-popcount.
 layer = BinaryDense(100, 4, rng, XnorWeights())

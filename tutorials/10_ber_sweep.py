@@ -7,8 +7,9 @@ LeNet-4 on MNIST: accuracy holds (even rises slightly) up to a BER of a few perc
 binary activation is a coin flip during training, so the binary layers learn nothing the error-free test can use.
 
 `bnn.sweep.sweep(base_config, bers, repeats, out_dir)` trains one run per (BER, repeat), in parallel worker
-processes, each with its own seed derived from (sweep seed, BER index, repeat); it writes DIR/runs/ber=…/rep=…/
-per run and DIR/results.csv, skips finished runs and resumes interrupted ones when started again.
+processes (here: in this process, see the comment at the call), each with its own seed derived from (sweep seed,
+BER index, repeat); it writes DIR/runs/ber=…/rep=…/ per run and DIR/results.csv, skips finished runs and resumes
+interrupted ones when started again.
 `bnn.sweep_plot` draws the figure: a broken x axis, because BER 0 has no place on a log scale.
 
 Sizes: --quick trains 8 batches per run (a smoke test: the curve is noisy, only BER 0.5 clearly fails). The
@@ -28,15 +29,18 @@ from bnn.sweep_plot import ber_accuracy_figure, read_results  # noqa: E402
 from bnn.train import TrainConfig  # noqa: E402
 
 if args.quick:
-    bers, repeats, workers = (0.0, 0.01, 0.1, 0.5), 1, 0                # workers 0: in this process
+    bers, repeats = (0.0, 0.01, 0.1, 0.5), 1
     base = TrainConfig.recipe("lenet4", epochs=1, train_subset=8 * 128, test_subset=500)
 else:
-    bers, repeats, workers = (0.0, 0.001, 0.01, 0.05, 0.2, 0.5), 2, None  # None: one worker per core
+    bers, repeats = (0.0, 0.001, 0.01, 0.05, 0.2, 0.5), 2
     base = TrainConfig.recipe("lenet4", epochs=1, train_subset=10_000)
 out_dir = args.out / ("10_ber_sweep_quick" if args.quick else "10_ber_sweep")
 print(f"{len(bers)} BERs × {repeats} repeats, each: 1 epoch on {base.train_subset} images, "
       f"tested on {base.test_subset or 10_000}; runs in {out_dir}")
-records = sweep(base, bers, repeats, out_dir, workers=workers, trainer=default_trainer(args.data))
+# workers=0 trains the runs one after another in this process (each using every core through Numba and BLAS).
+# Worker processes (the default) start by re-importing the main module, so a script that uses them must keep its
+# top-level code under `if __name__ == "__main__":`; `python -m bnn sweep` does, this flat lesson does not.
+records = sweep(base, bers, repeats, out_dir, workers=0, trainer=default_trainer(args.data))
 
 results = read_results(out_dir)                                        # {ber: accuracies of the repeats}
 print(f"\n{'BER':>6}  test accuracy (%) per repeat")

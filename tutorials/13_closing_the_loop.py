@@ -32,10 +32,10 @@ from bnn.train import TrainConfig  # noqa: E402
 
 pulse = 5.0                                                     # τ_D, the paper's worked example
 if args.quick:
-    drives, repeats, workers = (1.3, 1.76, 2.78), 1, 0
+    drives, repeats = (1.3, 1.76, 2.78), 1
     base = TrainConfig.recipe("lenet4", epochs=1, train_subset=8 * 128, test_subset=500)
 else:
-    drives, repeats, workers = (1.3, 1.5, 1.76, 2.03, 2.78), 2, None
+    drives, repeats = (1.3, 1.5, 1.76, 2.03, 2.78), 2
     base = TrainConfig.recipe("lenet4", epochs=1, train_subset=10_000)
 
 records = bridge.operating_points(drives, pulse)
@@ -63,7 +63,7 @@ out_dir = args.out / ("13_closing_the_loop_quick" if args.quick else "13_closing
 bridge.write_operating_points(out_dir, runs)
 print(f"\ntraining LeNet-4 at each operating point ({repeats} repeat(s), 1 epoch on {base.train_subset} images) "
       f"in {out_dir}")
-sweep(base, bridge.sweep_keys(runs), repeats, out_dir, workers=workers, trainer=default_trainer(args.data),
+sweep(base, bridge.sweep_keys(runs), repeats, out_dir, workers=0, trainer=default_trainer(args.data),  # as in step 10
       make_config=bridge.make_config(runs))
 
 results = read_results(out_dir)
