@@ -229,11 +229,14 @@ def accuracy_vs_drive_figure(out_dir, metric="final_test_accuracy", title=None):
     ax.set_xlabel(f"write drive V/V_c (pulse {points[0]['pulse_tau']:g} tau_D, Delta {points[0]['delta_p_to_ap']:g})")
     ax.set_ylabel("test accuracy (%)", color="#1f4e99")
     wer_ax = ax.twinx()
-    for name, style in (("p_to_ap", "s--"), ("ap_to_p", "^:")):
-        wer = np.array([p[f"wer_{name}"] for p in points])
+    wers = {name: np.array([p[f"wer_{name}"] for p in points]) for name in ("p_to_ap", "ap_to_p")}
+    symmetric = np.array_equal(wers["p_to_ap"], wers["ap_to_p"])
+    for (name, wer), style in zip(wers.items(), ("s--", "^:")):
+        if symmetric and name == "ap_to_p":
+            break
         shown = wer > 0   # a WER below the resolution floor is recorded as 0 and cannot sit on a log axis
-        wer_ax.semilogy(drive[shown], wer[shown], style, ms=3, color="#b03a2e",
-                        label=f"WER {name.replace('_to_', '->').upper()}")
+        label = "WER (both directions)" if symmetric else f"WER {name.replace('_to_', '->').upper()}"
+        wer_ax.semilogy(drive[shown], wer[shown], style, ms=3, color="#b03a2e", label=label)
     wer_ax.set_ylabel("write error rate", color="#b03a2e")
     wer_ax.legend(loc="center right", fontsize=7)
     if title:
