@@ -54,17 +54,21 @@ def worker(repeats, agreement_trajectories):
     result = {
         "grid_200x200_s": median_seconds(lambda: write_error_rate(drive, pulse, below_resolution="nan"), repeats,
                                          _problem.cache_clear),
-        "table1_s": median_seconds(table1, repeats, _problem.cache_clear),
     }
+    progress(result)
+    result["table1_s"] = median_seconds(table1, repeats, _problem.cache_clear)
+    progress(result)
     rows = table1()
     result["figure5_s"] = median_seconds(lambda: figure5(rows=rows), repeats, _problem.cache_clear)
     result["table1_plus_figure5_s"] = result["table1_s"] + result["figure5_s"]
+    progress(result)
 
     simulate_wer(1.5, 0.1, PAPER_DELTA, np.random.default_rng(0), 10)  # compile or load the Numba cache
     n = 4000
     seconds = median_seconds(lambda: simulate_wer(1.75, PAPER_PULSE, PAPER_DELTA, np.random.default_rng(1), n),
                              repeats)
     result["macrospin_trajectories_per_s"] = n / seconds
+    progress(result)
     rng = np.random.default_rng(2)
     draw = lambda: rng.standard_normal((n, 2000, 3), dtype=np.float32)  # noqa: E731
     result["noise_only_trajectories_per_s"] = n / median_seconds(draw, repeats)
@@ -80,8 +84,15 @@ def worker(repeats, agreement_trajectories):
                            "errors": mc.errors, "mc_wer": mc.wer, "ci95": [mc.ci_low, mc.ci_high], "fp_wer": fp,
                            "sun_wer": float(precessional_wer(drive_i, PAPER_PULSE, PAPER_DELTA)),
                            "fp_inside_ci": mc.contains(fp), "seconds": time.perf_counter() - start})
+            print(f"agreement: {points[-1]}", file=sys.stderr, flush=True)
         result["agreement"] = points
     print(json.dumps(result))
+
+
+def progress(result):
+    """Show each number as it arrives (runs take minutes on a loaded machine); stdout carries only the JSON."""
+    key, value = list(result.items())[-1]
+    print(f"[{os.environ.get('OMP_NUM_THREADS')} threads] {key}: {value}", file=sys.stderr, flush=True)
 
 
 def main():
@@ -107,7 +118,7 @@ def main():
                    "--trajectories", *map(str, args.trajectories)]
         if threads == max(args.threads):
             command.append("--agreement")
-        output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+        output = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
         runs[threads] = json.loads(output.strip().splitlines()[-1])
 
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} "

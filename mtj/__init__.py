@@ -4,6 +4,10 @@ Everything runs on dimensionless numbers: drive i = V/V_c, pulse τ = t/τ_D, Δ
 (`MTJParams` converts volts and nanoseconds). Start with `write_error_rate`, `drive_for_wer` and `pulse_for_wer`;
 `mtj.paper` rebuilds the paper's Table 1 and Figure 5; `write_flip_probabilities` is the entry point for `bnn`.
 `mtj.plots` (matplotlib) and `mtj.macrospin` (Numba) are imported on demand, not here.
+
+Threads: the Fokker-Planck work is many small dense products (100-300 wide), which multi-threaded OpenBLAS runs
+*slower* than one thread, by 20× on a busy machine (benchmarks/mtj.py). Run with OPENBLAS_NUM_THREADS=1 (set before
+NumPy is imported) unless the cores are idle.
 """
 from .closed_forms import (brown_retention_failure, neel_arrhenius_retention_failure, precessional_wer,
                            read_disturb_probability, thermal_switching_rate, thermal_wer)
