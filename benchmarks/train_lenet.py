@@ -6,7 +6,8 @@
 For each pair a fresh subprocess (BLAS and Numba read their thread counts at import) trains on real MNIST
 from the recipe's initial state: `--batches` timed training steps (forward, loss, backward, Adam, constrain) after
 5 warm-up steps, repeated `--repeats` times; the median step time x 469 steps + the measured test-set evaluation
-is the epoch estimate. `--full-epoch` also times one real epoch through bnn.train.train. Prints a table, writes
+is the epoch estimate. CPU (process) time per step is recorded too: on a shared, overloaded machine it is the
+better estimate of what one thread needs (wall time then mostly measures waiting for a core). `--full-epoch` also times one real epoch through bnn.train.train. Prints a table, writes
 JSON (default benchmarks/results/train_lenet.json). The machine may be shared: the load average is recorded.
 """
 import argparse
@@ -53,20 +54,22 @@ def worker(args):
     model.timings = defaultdict(float)
     for _ in range(5):
         step()
-    step_times, per_layer = [], []
+    step_times, cpu_times, per_layer = [], [], []
     for _ in range(args.repeats):
         model.timings = defaultdict(float)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for _ in range(args.batches):
             step()
         step_times.append((time.perf_counter() - start) / args.batches)
+        cpu_times.append((time.process_time() - cpu_start) / args.batches)
         per_layer.append({f"{k[0]} {k[1]}": v / args.batches for k, v in model.timings.items()})
     start = time.perf_counter()
     evaluate(model, test_ds)
     eval_seconds = time.perf_counter() - start
     step_seconds = statistics.median(step_times)
     layers = {key: statistics.median(p[key] for p in per_layer) for key in per_layer[0]}
-    result = dict(threads=args.threads_now, step_ms=1000 * step_seconds, eval_seconds=eval_seconds,
+    result = dict(threads=args.threads_now, step_ms=1000 * step_seconds,
+                  step_cpu_ms=1000 * statistics.median(cpu_times), eval_seconds=eval_seconds,
                   epoch_seconds_estimate=step_seconds * 469 + eval_seconds,
                   layer_ms={k: 1000 * v for k, v in sorted(layers.items(), key=lambda kv: -kv[1])})
     if args.full_epoch:
@@ -107,6 +110,8 @@ def main():
         print(f"\n== Numba:BLAS threads {r['threads']}: step {r['step_ms']:.1f} ms (median of {args.repeats} x {args.batches} "
               f"batches), test evaluation {r['eval_seconds']:.2f} s, epoch estimate {r['epoch_seconds_estimate']:.1f} s"
               + (f", measured epoch {r['full_epoch_seconds']:.1f} s" if "full_epoch_seconds" in r else "")
+              + f", CPU time per step {r['step_cpu_ms']:.1f} ms (all threads; with one thread this is the step's"
+                f" time on an idle core: epoch {r['step_cpu_ms'] * 469 / 1000:.1f} s of training)"
               + f", peak RSS {r['peak_rss_mb']:.0f} MB, load {r['load_average_before']:.2f} -> "
                 f"{r['load_average_after']:.2f}")
         print(f"{'step':<28}{'ms/batch':>10}{'share':>8}")
