@@ -4,8 +4,6 @@ Parameters are addressed by "<layer name>.<param>" (e.g. "conv2.weight"); the op
 these names. Layer names are given by the model builder and must be unique.
 """
 import time
-from collections import defaultdict
-
 import numpy as np
 
 from .layers.base import Layer
@@ -110,29 +108,22 @@ class Model:
     def summary(self):
         """A table: per layer its output shape, float and binary parameter counts, weight memory as float32 vs with
         binary weights packed to bits (+ float32 alpha per unit), float and binary MACs per image; then totals."""
-        rows, shape = [], (1,) + self.input_shape
-        totals = defaultdict(int)
-        for layer in self.layers:
-            binary = hasattr(layer, "activation_errors")
-            n_float = sum(v.size for k, v in layer.params.items() if not (binary and k == "weight"))
-            n_binary = layer.params["weight"].size if binary else 0
-            n_alpha = layer.params["weight"].shape[0] if binary and isinstance(layer.weights, XnorWeights) else 0
-            float_bytes = 4 * (n_float + n_binary)
-            packed_bytes = 4 * (n_float + n_alpha) + n_binary / 8
-            float_macs, binary_macs = layer.macs(shape)
-            shape = layer.output_shape(shape)
-            rows.append((layer.name, layer.describe(), "x".join(map(str, shape[1:])), n_float, n_binary,
-                         float_bytes, packed_bytes, float_macs, binary_macs))
-            for key, value in zip(("float", "binary", "fbytes", "pbytes", "fmacs", "bmacs"), rows[-1][3:]):
-                totals[key] += value
         head = ("layer", "type", "output", "float params", "binary params", "float32 B", "packed B", "float MACs",
                 "binary MACs")
-        lines = [head] + [(n, f"{type(self.layers[i]).__name__} {d}", s) + tuple(f"{v:,.0f}" for v in rest)
-                          for i, (n, d, s, *rest) in enumerate(rows)]
-        lines.append(("total", "", "") + tuple(f"{totals[k]:,.0f}" for k in ("float", "binary", "fbytes", "pbytes",
-                                                                             "fmacs", "bmacs")))
-        widths = [max(len(str(r[i])) for r in lines) for i in range(len(head))]
-        text = "\n".join("  ".join(str(c).ljust(w) if i < 3 else str(c).rjust(w) for i, (c, w) in
-                                   enumerate(zip(r, widths))) for r in lines)
-        ratio = totals["fbytes"] / totals["pbytes"] if totals["pbytes"] else float("nan")
-        return text + f"\nweight memory compression (float32 -> packed binary): {ratio:.1f}x"
+        rows, totals, shape = [], np.zeros(6), (1,) + self.input_shape
+        for layer in self.layers:
+            binary = hasattr(layer, "activation_errors")
+            n_binary = layer.params["weight"].size if binary else 0
+            n_float = sum(v.size for v in layer.params.values()) - n_binary
+            n_alpha = layer.params["weight"].shape[0] if binary and isinstance(layer.weights, XnorWeights) else 0
+            numbers = (n_float, n_binary, 4 * (n_float + n_binary), 4 * (n_float + n_alpha) + n_binary / 8,
+                       *layer.macs(shape))
+            shape = layer.output_shape(shape)
+            totals += numbers
+            rows.append((layer.name, f"{type(layer).__name__} {layer.describe()}", "x".join(map(str, shape[1:])),
+                         *(f"{v:,.0f}" for v in numbers)))
+        rows.append(("total", "", "", *(f"{v:,.0f}" for v in totals)))
+        widths = [max(len(row[i]) for row in [head] + rows) for i in range(len(head))]
+        text = "\n".join("  ".join(cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in
+                                   enumerate(zip(row, widths))) for row in [head] + rows)
+        return text + f"\nweight memory compression (float32 -> packed binary): {totals[2] / totals[3]:.1f}x"
