@@ -18,7 +18,7 @@ loop is written out below in a dozen lines; `bnn.train.train(TrainConfig.recipe(
 checkpoints, resumption, learning-rate schedules and metrics files (`python -m bnn` runs it from the command line).
 
 The recipe: Adam, lr 0.01, weight decay 1e-5, batch 128. One epoch on all 60,000 images reaches about 96-97 % test
-accuracy (--quick: 16 batches, about 80 % on 2,000 test images); the paper reports 99.23 % after 60 epochs.
+accuracy (--quick: 16 batches, 80-85 % on 2,000 test images); the paper reports 99.23 % after 60 epochs.
 """
 import dataclasses
 import time

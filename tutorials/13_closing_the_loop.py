@@ -16,7 +16,8 @@ The conventions the bridge makes explicit (each is recorded with every operating
 This script takes the paper's cell (Δ = 40, pulse 5 τ_D, symmetric), writes at drives from the conventional point
 (2.78 V_c, WER 1e-6) down to 1.3 V_c (WER about 0.27), trains LeNet-4 at each operating point's flip
 probabilities through the same sweep machinery as step 10, and plots accuracy against the write drive together
-with the WER, and the write energy each point saves (E ∝ V²·t at fixed resistance, `mtj.relative_write_energy`).
+with the WER. The table printed first gives each point's write energy relative to the conventional point
+(E ∝ V²·t at fixed resistance, `mtj.relative_write_energy`).
 """
 import numpy as np
 
