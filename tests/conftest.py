@@ -28,3 +28,8 @@ def mnist_dir(data_root):
     if not path.is_dir():
         pytest.skip(f"real MNIST not found in {path}")
     return path
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fuzz-long", action="store_true",
+                     help="long fuzzing and kill-and-resume campaigns in tests/reliability (also: XNOR_MRAM_FUZZ_LONG=1)")

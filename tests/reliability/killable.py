@@ -1,0 +1,93 @@
+"""Run `python -m bnn ARGS...` in this process, SIGKILLing it at a chosen point (a helper of test_kill_resume.py).
+
+    python tests/reliability/killable.py [--kill WHERE:N] -- train --out DIR ...
+
+WHERE:N kills the process (SIGKILL: no cleanup, no finally blocks, no atexit) at the N-th (1-based) event of a kind:
+    cache       a write into the HDF5 cache file being built (datasets.cache.Sink.allocate / write, and the scan
+                that hashes it before it is marked complete)
+    batch       a loss evaluation (training or test batch), so mid-epoch
+    checkpoint  a dataset written into the temporary checkpoint file, so mid-checkpoint-write
+    result      a file written atomically by the sweep (config.json, result.json, results.csv / .h5), before its rename
+Without --kill the command runs to its end.
+"""
+import os
+import signal
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+KINDS = ("cache", "batch", "checkpoint", "result")
+
+
+def install(kind, n):
+    """Patch the functions behind event `kind` so that its n-th occurrence kills this process."""
+    count = [0]
+
+    def tick():
+        count[0] += 1
+        if count[0] == n:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def counted(function):
+        def wrapper(*args, **kwargs):
+            tick()
+            return function(*args, **kwargs)
+        return wrapper
+
+    if kind == "cache":
+        from datasets import cache
+        cache.Sink.allocate = counted(cache.Sink.allocate)
+        cache.Sink.write = counted(cache.Sink.write)
+        cache.scan = counted(cache.scan)
+    elif kind == "batch":
+        import bnn.train
+        bnn.train.softmax_cross_entropy = counted(bnn.train.softmax_cross_entropy)
+    elif kind == "checkpoint":
+        import h5py
+
+        from bnn import checkpoint
+        saving = [False]
+        create_dataset = h5py.Group.create_dataset
+
+        def create_dataset_counted(self, *args, **kwargs):
+            out = create_dataset(self, *args, **kwargs)
+            if saving[0]:
+                self.file.flush()       # the partial file on disk, as a kill at this moment would find it
+                tick()
+            return out
+
+        def save(*args, _save=checkpoint.save):
+            saving[0] = True
+            try:
+                return _save(*args)
+            finally:
+                saving[0] = False
+        h5py.Group.create_dataset = create_dataset_counted
+        checkpoint.save = save
+    else:
+        from bnn import sweep
+        write_atomic = sweep.write_atomic
+
+        def write_atomic_killed(path, write):
+            def write_then_tick(tmp):
+                write(tmp)
+                tick()
+            return write_atomic(path, write_then_tick)
+        sweep.write_atomic = write_atomic_killed
+
+
+def main(argv):
+    split = argv.index("--")
+    options, command = argv[:split], argv[split + 1:]
+    if options:
+        kind, n = options[1].split(":")
+        if options[0] != "--kill" or kind not in KINDS:
+            raise SystemExit(f"usage: killable.py [--kill {{{','.join(KINDS)}}}:N] -- ARGS")
+        install(kind, int(n))
+    from bnn.__main__ import main as bnn_main
+    bnn_main(command)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,172 @@
+"""Kill and resume: training and a sweep run in a subprocess that is SIGKILLed at random points (mid-cache-build,
+mid-epoch, mid-checkpoint-write, mid-result-write), then rerun until done. The final metrics, parameters, optimizer
+state and random state must equal those of an uninterrupted run with the same seed, bit for bit.
+
+The runs are tiny (the first 320 training and 100 test images of real MNIST, 2 epochs of 5 batches). CI chains
+3 kills per kind (training, sweep); `--fuzz-long` chains 12 per kind, at points drawn from a fresh seed.
+The subprocess kills itself at its N-th event of a kind (tests/reliability/killable.py): a real SIGKILL (no cleanup
+runs), at points that are reproducible from the seed.
+"""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bnn import checkpoint
+from bnn.models import build
+from datasets.idx import read_idx
+from datasets.synthetic import idx_bytes
+
+REPO = Path(__file__).resolve().parents[2]
+KILLABLE = Path(__file__).with_name("killable.py")
+TRAIN_IMAGES, TEST_IMAGES, BATCH, EPOCHS = 320, 100, 64, 2
+LOSSES_PER_EPOCH = -(-TRAIN_IMAGES // BATCH) + 1          # training batches + one test batch (evaluate uses 1000)
+COMMON = ["--model", "lenet4", "--epochs", str(EPOCHS), "--batch-size", str(BATCH),
+          "--train-subset", str(TRAIN_IMAGES), "--test-subset", str(TEST_IMAGES)]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory, mnist_dir):
+    """A data root with the first images of real MNIST as official (uncompressed) IDX files."""
+    root = tmp_path_factory.mktemp("mnist-subset")
+    (root / "mnist").mkdir()
+    for prefix, n in (("train", TRAIN_IMAGES), ("t10k", TEST_IMAGES)):
+        for kind, ndim in (("images-idx3", 3), ("labels-idx1", 1)):
+            array, _ = read_idx(mnist_dir / f"{prefix}-{kind}-ubyte.gz", ndim)
+            (root / "mnist" / f"{prefix}-{kind}-ubyte").write_bytes(idx_bytes(array[:n]))
+    return root
+
+
+def checkpoint_arrays():
+    """Datasets written per checkpoint of LeNet-4 with Adam: parameters and buffers, then m and v per parameter."""
+    model = build("lenet4", np.random.default_rng(0))
+    return len(model.state()) + 2 * len(model.params())
+
+
+def run(args, cache, kill=None):
+    """Run `python -m bnn ARGS` through killable.py; returns True if it was killed, False if it finished."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), XNOR_MRAM_CACHE=str(cache), PYTHONWARNINGS="ignore",
+               **{name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                         "MKL_NUM_THREADS")})
+    command = [sys.executable, str(KILLABLE), *(["--kill", kill] if kill else []), "--", *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    if done.returncode == -signal.SIGKILL and kill:
+        return True
+    assert done.returncode == 0, f"{command} exited {done.returncode}:\n{done.stderr[-3000:]}"
+    return False
+
+
+def without_seconds(rows):
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+
+
+def assert_same_checkpoint(a_path, b_path):
+    a, b = checkpoint.load(a_path), checkpoint.load(b_path)
+    for name, array in a.model_state.items():
+        np.testing.assert_array_equal(b.model_state[name], array, err_msg=name)
+    for slot, arrays in a.optimizer_arrays.items():
+        for name, array in arrays.items():
+            np.testing.assert_array_equal(b.optimizer_arrays[slot][name], array, err_msg=f"{slot}/{name}")
+    assert (a.epoch, a.optimizer_scalars, a.rng_state, a.config) == (b.epoch, b.optimizer_scalars, b.rng_state,
+                                                                      b.config)
+    assert without_seconds(a.history) == without_seconds(b.history)
+
+
+def read_csv(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def kills(long):
+    """(rng, kill points per kind): a fixed seed in CI, a fresh one (printed) in long mode. Three in CI, so every
+    phase (cache / batch / checkpoint for training, batch / checkpoint / result for a sweep) is hit once."""
+    seed = int(np.random.SeedSequence().entropy % 2 ** 32) if long else 20261129
+    print(f"kill points drawn with seed {seed}")
+    return np.random.default_rng(seed), (12 if long else 3)
+
+
+def interrupted(args, cache, kinds, budget, rng, available, progress):
+    """Kill runs of `args` at up to `budget` points, then run it to the end; returns the number of kills.
+
+    Kinds cycle through `kinds`; each point N is drawn from 1..available()[kind], the events of that kind the
+    next process must still go through, so every point kills. progress() (finished work) must never decrease."""
+    kills, seen = 0, progress()
+    while kills < budget:
+        kind = kinds[kills % len(kinds)]
+        events = available()[kind]
+        if events == 0:
+            break
+        n = int(rng.integers(1, events + 1))
+        assert run(args, cache, kill=f"{kind}:{n}"), f"{kind}:{n} of {events} did not kill the process"
+        kills += 1
+        now = progress()
+        assert now >= seen, f"the kill at {kind}:{n} lost finished work ({seen} -> {now})"
+        seen = now
+    run(args, cache)
+    return kills
+
+
+def test_training_killed_anywhere_resumes_to_the_same_run(tmp_path, data, kills):
+    rng, count = kills
+    args = ["train", *COMMON, "--seed", "5", "--resume", "--no-progress", "--data-root", str(data)]
+    whole = tmp_path / "whole"
+    run([*args, "--out", str(whole)], tmp_path / "cache-whole")
+    done, attempt = 0, 0
+    while done < count:
+        folder, cache = tmp_path / f"killed-{attempt}", tmp_path / f"cache-{attempt}"
+        ckpt = folder / "checkpoint.h5"
+
+        def epochs_done():
+            return checkpoint.load(ckpt).epoch if ckpt.exists() else 0
+
+        def available():
+            left = EPOCHS - epochs_done()
+            missing = sum(not (cache / f"mnist-{split}.h5").exists() for split in ("train", "test"))
+            return {"cache": 3 * missing, "batch": LOSSES_PER_EPOCH * left, "checkpoint": checkpoint_arrays() * left}
+        done += interrupted([*args, "--out", str(folder)], cache, ["cache", "batch", "checkpoint"], count - done,
+                            rng, available, epochs_done)
+        attempt += 1
+        assert_same_checkpoint(whole / "checkpoint.h5", ckpt)
+        assert without_seconds(read_csv(folder / "metrics.csv")) == without_seconds(read_csv(whole / "metrics.csv"))
+        assert not [p.name for p in cache.iterdir() if p.suffix == ".tmp"], "a temporary cache file is left"
+
+
+def test_sweep_killed_anywhere_resumes_to_the_same_results(tmp_path, data, kills):
+    rng, count = kills
+    args = ["sweep", *COMMON, "--ber", "0", "0.05", "--repeats", "1", "--seed", "3", "--workers", "0",
+            "--threads", "1", "--data-root", str(data)]
+    whole = tmp_path / "whole"
+    run([*args, "--out", str(whole)], tmp_path / "cache-whole")
+    runs = sorted(p.parent.relative_to(whole) for p in whole.glob("runs/*/*/result.json"))
+    assert len(runs) == 2
+    done, attempt = 0, 0
+    while done < count:
+        folder = tmp_path / f"killed-{attempt}"
+
+        def epochs_done():
+            return sum(EPOCHS if (folder / r / "result.json").exists() else
+                       checkpoint.load(folder / r / "checkpoint.h5").epoch if (folder / r / "checkpoint.h5").exists()
+                       else 0 for r in runs)
+
+        def available():
+            left = EPOCHS * len(runs) - epochs_done()
+            unfinished = sum(not (folder / r / "result.json").exists() for r in runs)
+            return {"batch": LOSSES_PER_EPOCH * left, "checkpoint": checkpoint_arrays() * left,
+                    "result": 3 * unfinished}
+        done += interrupted([*args, "--out", str(folder)], tmp_path / f"cache-{attempt}",
+                            ["batch", "checkpoint", "result"], count - done, rng, available, epochs_done)
+        attempt += 1
+        assert without_seconds(read_csv(folder / "results.csv")) == without_seconds(read_csv(whole / "results.csv"))
+        for r in runs:
+            assert_same_checkpoint(whole / r / "checkpoint.h5", folder / r / "checkpoint.h5")
+            a, b = (json.loads((base / r / "result.json").read_text()) for base in (whole, folder))
+            assert without_seconds(a["history"]) == without_seconds(b["history"]) and a["config"] == b["config"]
