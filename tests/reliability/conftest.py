@@ -1,8 +1,9 @@
 """Shared pieces of the reliability suite: CI vs long mode, a hang guard, and a sandbox that notices stray writes.
 
-Long mode (`pytest --fuzz-long tests/reliability` or XNOR_MRAM_FUZZ_LONG=1) multiplies every fuzz budget and the
-number of kill points; XNOR_MRAM_FUZZ_UNIT=N sets the unit budget directly. The hypothesis profile "reliability" carries the unit budget: a test asks for
-`settings(FUZZ, max_examples=k * FUZZ.max_examples)` with FUZZ = settings.get_profile("reliability").
+Long mode (`pytest --fuzz-long tests/reliability` or XNOR_MRAM_FUZZ_LONG=1) gives every property its campaign
+budget (scaled by XNOR_MRAM_FUZZ_SCALE) and chains more kill points. The hypothesis profile "reliability" holds the
+settings all fuzz tests share: no deadline (CI shares 2 cores), no example database, derandomized in CI (the same
+inputs every run) and fresh random inputs in long mode.
 """
 import faulthandler
 import os
@@ -12,8 +13,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-
-CI_UNIT, LONG_UNIT = 6, 1500     # examples per unit of weight; the long unit gives >= 1e5 inputs over the suite
 
 
 def long_mode(config=None):
@@ -26,9 +25,7 @@ def pytest_configure(config):
     long = long_mode(config)
     if long:
         os.environ["XNOR_MRAM_FUZZ_LONG"] = "1"     # for kill-and-resume tests and subprocesses
-    # derandomized in CI (the same inputs every run); fresh random inputs in long campaigns
-    unit = int(os.environ.get("XNOR_MRAM_FUZZ_UNIT", LONG_UNIT if long else CI_UNIT))
-    settings.register_profile("reliability", max_examples=unit, deadline=None,
+    settings.register_profile("reliability", deadline=None,
                               derandomize=not long, database=None, print_blob=True,
                               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                      HealthCheck.filter_too_much])
@@ -80,3 +77,18 @@ def _snapshot(folder):
 def snapshot():
     """snapshot(folder): {relative path: (size, mtime_ns)} of everything under `folder` (links not followed)."""
     return _snapshot
+
+
+@pytest.fixture(scope="session")
+def mnist_subset(tmp_path_factory, mnist_dir):
+    """A data root holding the first 320 training and 100 test images of real MNIST as official (uncompressed)
+    IDX files: tiny runs (5 batches of 64) that still learn."""
+    from datasets.idx import read_idx
+    from datasets.synthetic import idx_bytes
+    root = tmp_path_factory.mktemp("mnist-subset")
+    (root / "mnist").mkdir()
+    for prefix, n in (("train", 320), ("t10k", 100)):
+        for kind, ndim in (("images-idx3", 3), ("labels-idx1", 1)):
+            array, _ = read_idx(mnist_dir / f"{prefix}-{kind}-ubyte.gz", ndim)
+            (root / "mnist" / f"{prefix}-{kind}-ubyte").write_bytes(idx_bytes(array[:n]))
+    return root

@@ -4,7 +4,7 @@ The property, for any generated input: `datasets.load` returns correct data, or 
 (or `SourceMissing` for an absent file) naming the bad file; never another exception, a hang, a write outside the
 cache folder (the data root and the working directory stay untouched), or a cache file left behind by a failed load.
 Inputs are built structurally (headers, tar members of every kind, MATLAB variables) and by damaging valid files.
-Budgets: `FUZZ.max_examples` per unit of weight (see conftest.py; `--fuzz-long` for campaigns).
+Budgets: a few dozen inputs per property in CI, thousands with `--fuzz-long` (see `budget`).
 """
 import bz2
 import gzip
@@ -30,15 +30,18 @@ from datasets import DataError, SourceMissing
 from datasets.idx import TYPE_CODES, parse_idx
 from datasets.synthetic import CIFAR10_CLASSES, encode_image, write_mnist, write_svhn
 
-FUZZ = settings.get_profile("reliability")
+FUZZ = settings.get_profile("reliability")       # shared settings, registered in conftest.py
+LONG = os.environ.get("XNOR_MRAM_FUZZ_LONG") == "1"
+SCALE = float(os.environ.get("XNOR_MRAM_FUZZ_SCALE", "1"))
 LIMIT = 60          # seconds one load may take before it counts as a hang (generous: CI shares 2 cores)
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*expected the official:UserWarning",
                                         "ignore:.*is corrupt or stale:UserWarning")
 
 
-def budget(weight):
-    return settings(FUZZ, max_examples=weight * FUZZ.max_examples)
+def budget(ci, long):
+    """Examples of a property: `ci` in CI, `long` x $XNOR_MRAM_FUZZ_SCALE (default 1) in long mode."""
+    return settings(FUZZ, max_examples=max(1, round(long * SCALE)) if LONG else ci)
 
 
 @contextmanager
@@ -144,7 +147,7 @@ def idx_reference(content, ndim):
     return np.frombuffer(content[header:], dtype).reshape(shape)
 
 
-@budget(40)
+@budget(240, 62000)
 @given(idx_inputs())
 @example((b"\0\0\x08\x01" + struct.pack(">I", 2 ** 32 - 1), 1))     # huge declared size, no payload
 @example((b"\0\0\x0e\x02\0\0\0\x01\0\0\0\x01" + b"\0" * 8, 2))        # a valid float64 1x1 array
@@ -160,7 +163,7 @@ def test_idx_parser_returns_the_specified_array_or_dataerror(case):
         np.testing.assert_array_equal(got, expected)
 
 
-@budget(3)
+@budget(18, 600)
 @given(member=st.sampled_from(["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]), gz=st.booleans(), how=damage)
 def test_mnist_with_a_damaged_idx_file(member, gz, how, snapshot, no_hang):
     with sandbox() as box:
@@ -261,7 +264,7 @@ def cifar_archives(draw):
     return wrap(tar_bytes(members, end=wrapping[1]), wrapping), candidates, must_fail
 
 
-@budget(5)
+@budget(30, 600)
 @given(case=cifar_archives())
 def test_cifar10_archive_of_any_shape(case, snapshot, no_hang):
     data, candidates, must_fail = case
@@ -313,7 +316,7 @@ def check_images(ds, files):
             assert any(np.array_equal(image, p) for p in [*POOL, ODD]), "an image that is none of the files written"
 
 
-@budget(5)
+@budget(30, 300)
 @given(files=imagefolder_files(), evil=st.lists(evil_members, max_size=2), wrapping=archive_wrapping(),
        dirs=st.booleans(), order=st.randoms(use_true_random=False))
 def test_imagefolder_archive_of_any_shape(files, evil, wrapping, dirs, order, snapshot, no_hang):
@@ -330,7 +333,7 @@ def test_imagefolder_archive_of_any_shape(files, evil, wrapping, dirs, order, sn
             check_images(ds, files)
 
 
-@budget(3)
+@budget(18, 1000)
 @given(files=imagefolder_files(), outside_link=st.booleans(), empty_class=st.booleans())
 def test_imagefolder_directory_of_any_shape(files, outside_link, empty_class, snapshot, no_hang):
     with sandbox() as box:
@@ -365,7 +368,7 @@ def pristine_svhn(tmp_path_factory):
     return files
 
 
-@budget(4)
+@budget(24, 4000)
 @given(hdf5=st.booleans(), how=damage)
 def test_svhn_damaged_mat_file(pristine_svhn, hdf5, how, snapshot, no_hang):
     with sandbox() as box:
@@ -405,7 +408,7 @@ def svhn_reference(variables):
     return x.transpose(3, 2, 0, 1), (y % 10).astype(np.int64)
 
 
-@budget(3)
+@budget(18, 3000)
 @given(variables=svhn_variables(), hdf5=st.booleans())
 def test_svhn_mat_variables_of_any_shape(variables, hdf5, snapshot, no_hang):
     with sandbox() as box:

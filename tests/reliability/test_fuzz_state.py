@@ -7,6 +7,7 @@ verify and never trusts a bad one. Checkpoints: `checkpoint.load` returns the sa
 ValueError naming the file. Config files: a valid config, or ValueError / TypeError naming the bad key or value.
 """
 import argparse
+import os
 import tempfile
 import warnings
 from pathlib import Path
@@ -21,15 +22,18 @@ from bnn import checkpoint, sweep
 from bnn.train import TrainConfig
 from datasets.synthetic import write_cifar
 
-FUZZ = settings.get_profile("reliability")
+FUZZ = settings.get_profile("reliability")       # shared settings, registered in conftest.py
+LONG = os.environ.get("XNOR_MRAM_FUZZ_LONG") == "1"
+SCALE = float(os.environ.get("XNOR_MRAM_FUZZ_SCALE", "1"))
 LIMIT = 60
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*expected the official:UserWarning",
                                         "ignore:.*is corrupt or stale:UserWarning")
 
 
-def budget(weight):
-    return settings(FUZZ, max_examples=weight * FUZZ.max_examples)
+def budget(ci, long):
+    """Examples of a property: `ci` in CI, `long` x $XNOR_MRAM_FUZZ_SCALE (default 1) in long mode."""
+    return settings(FUZZ, max_examples=max(1, round(long * SCALE)) if LONG else ci)
 
 
 byte_damage = st.one_of(
@@ -129,7 +133,7 @@ def edit_cache(path, edit):
 
 @pytest.mark.xfail(strict=True, run=False, reason="finding: some damaged cache files make libhdf5 loop forever; "
                                                   "see test_regressions.py")
-@budget(6)
+@budget(36, 1500)
 @given(damage=st.one_of(byte_damage, cache_edits))
 def test_a_damaged_cache_is_rebuilt_never_trusted(pristine_cache, damage, no_hang):
     root, data, want = pristine_cache
@@ -200,7 +204,7 @@ def edit_checkpoint(path, edit):
 
 @pytest.mark.xfail(strict=True, run=False, reason="finding: checkpoint.load trusts bit-flipped arrays (no checksum) "
                                                   "and raises OSError/KeyError/RuntimeError/... for damaged files")
-@budget(6)
+@budget(36, 3000)
 @given(damage=st.one_of(byte_damage, checkpoint_edits))
 def test_a_damaged_checkpoint_loads_exactly_or_raises_valueerror(pristine_checkpoint, damage, no_hang):
     data, want = pristine_checkpoint
@@ -236,7 +240,7 @@ def config_error_names_its_cause(err, table):
 
 @pytest.mark.xfail(strict=True, reason="finding: TrainConfig lets wrong types through to raw TypeErrors / "
                                        "AttributeErrors that do not name the field; see test_regressions.py")
-@budget(10)
+@budget(60, 15000)
 @given(table=st.dictionaries(st.sampled_from(TRAIN_KEYS), CONFIG_VALUES, max_size=4))
 def test_training_config_from_any_dict_is_valid_or_a_clear_error(table):
     """TrainConfig.from_dict is what reads the config stored in checkpoints and result files."""
@@ -271,7 +275,7 @@ def toml_text(lines):
     return "".join(f"[{t}]\n" + "\n".join(dict.fromkeys(ls)) + "\n" for t, ls in tables.items())
 
 
-@budget(10)
+@budget(60, 10000)
 @given(lines=st.lists(toml_lines, max_size=6))
 def test_sweep_config_file_is_valid_or_a_clear_error(lines, tmp_path_factory):
     folder = tmp_path_factory.mktemp("toml")

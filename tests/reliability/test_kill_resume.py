@@ -20,29 +20,15 @@ import pytest
 
 from bnn import checkpoint
 from bnn.models import build
-from datasets.idx import read_idx
-from datasets.synthetic import idx_bytes
 
 REPO = Path(__file__).resolve().parents[2]
 KILLABLE = Path(__file__).with_name("killable.py")
-TRAIN_IMAGES, TEST_IMAGES, BATCH, EPOCHS = 320, 100, 64, 2
+TRAIN_IMAGES, TEST_IMAGES, BATCH, EPOCHS = 320, 100, 64, 2      # as the mnist_subset fixture
 LOSSES_PER_EPOCH = -(-TRAIN_IMAGES // BATCH) + 1          # training batches + one test batch (evaluate uses 1000)
 COMMON = ["--model", "lenet4", "--epochs", str(EPOCHS), "--batch-size", str(BATCH),
           "--train-subset", str(TRAIN_IMAGES), "--test-subset", str(TEST_IMAGES)]
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory, mnist_dir):
-    """A data root with the first images of real MNIST as official (uncompressed) IDX files."""
-    root = tmp_path_factory.mktemp("mnist-subset")
-    (root / "mnist").mkdir()
-    for prefix, n in (("train", TRAIN_IMAGES), ("t10k", TEST_IMAGES)):
-        for kind, ndim in (("images-idx3", 3), ("labels-idx1", 1)):
-            array, _ = read_idx(mnist_dir / f"{prefix}-{kind}-ubyte.gz", ndim)
-            (root / "mnist" / f"{prefix}-{kind}-ubyte").write_bytes(idx_bytes(array[:n]))
-    return root
 
 
 def checkpoint_arrays():
@@ -115,7 +101,8 @@ def interrupted(args, cache, kinds, budget, rng, available, progress):
     return kills
 
 
-def test_training_killed_anywhere_resumes_to_the_same_run(tmp_path, data, kills):
+def test_training_killed_anywhere_resumes_to_the_same_run(tmp_path, mnist_subset, kills):
+    data = mnist_subset
     rng, count = kills
     args = ["train", *COMMON, "--seed", "5", "--resume", "--no-progress", "--data-root", str(data)]
     whole = tmp_path / "whole"
@@ -140,7 +127,8 @@ def test_training_killed_anywhere_resumes_to_the_same_run(tmp_path, data, kills)
         assert not [p.name for p in cache.iterdir() if p.suffix == ".tmp"], "a temporary cache file is left"
 
 
-def test_sweep_killed_anywhere_resumes_to_the_same_results(tmp_path, data, kills):
+def test_sweep_killed_anywhere_resumes_to_the_same_results(tmp_path, mnist_subset, kills):
+    data = mnist_subset
     rng, count = kills
     args = ["sweep", *COMMON, "--ber", "0", "0.05", "--repeats", "1", "--seed", "3", "--workers", "0",
             "--threads", "1", "--data-root", str(data)]
