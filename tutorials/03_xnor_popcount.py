@@ -82,7 +82,7 @@ macs = np.array([m * n * k for m, n, k, *_ in rows], float)
 labels = ["float32 matmul (BLAS)", "pack + XNOR-popcount", "XNOR-popcount only"]
 for col, label, marker in zip((3, 4, 5), labels, "osd"):
     ax.plot(macs, macs / np.array([r[col] for r in rows]) / 1e9, marker=marker, label=label)
-ax.set(xscale="log", xlabel="multiply-accumulates per product (M·N·K)",
+ax.set(xscale="log", yscale="log", xlabel="multiply-accumulates per product (M·N·K)",
        ylabel="billions of ±1 MACs per second", title="Binary matrix product on one core of this machine")
 ax.grid(alpha=0.3)
 ax.legend()
