@@ -7,6 +7,7 @@ subprocess with a timeout, since a loop in C code cannot be interrupted from Pyt
 import argparse
 import os
 import re
+import struct
 import subprocess
 import sys
 import tarfile
@@ -20,6 +21,7 @@ import pytest
 import datasets
 from bnn import checkpoint, sweep
 from bnn.train import TrainConfig
+from datasets.idx import parse_idx
 from datasets.synthetic import write_cifar, write_imagefolder, write_mnist
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,6 +42,14 @@ def test_regression_unwanted_member_declaring_a_terabyte_fails_fast(tmp_path, no
     path.write_bytes(info.tobuf(format=tarfile.GNU_FORMAT) + b"x" * 512 + bytes(1024))
     with no_hang(10), pytest.raises(datasets.DataError, match=re.escape(str(path))):
         datasets.load("cifar10", "test", root=tmp_path, cache_dir=tmp_path / "cache")
+
+
+@pytest.mark.xfail(strict=True, reason="finding: an IDX header with a zero dimension beside huge ones passes the "
+                                       "length check (0 bytes) but NumPy cannot reshape to it: raw ValueError")
+def test_regression_idx_empty_shape_too_big_for_numpy_is_a_dataerror():
+    content = b"\0\0\x08\x04" + struct.pack(">4I", 0, 2, 2 ** 31, 2 ** 31)
+    with pytest.raises(datasets.DataError, match="file.idx"):
+        parse_idx(content, "file.idx", 4)
 
 
 # --- image-folder directories ----------------------------------------------------------------------------------------
