@@ -1,6 +1,7 @@
 """Seconds per NiN training epoch on CIFAR-10-sized input (batch 128), this engine vs a PyTorch CPU yardstick.
 
-    python benchmarks/train_nin.py [--threads 1 2] [--repeats 3] [--batches 20] [--torch-python PY] [--out FILE]
+    python benchmarks/train_nin.py [--threads 1 2] [--repeats 3] [--batches 20] [--ops] [--torch-python PY]
+                                   [--out FILE]
 
 For each engine and thread count a fresh subprocess (BLAS, Numba and PyTorch read their thread counts at start)
 trains the binarized NiN of bnn.models.nin on random (128, 3, 32, 32) batches: 2 warm-up steps, then `--batches`
@@ -161,6 +162,95 @@ def torch_worker(args):
     return dict(step_seconds=step_times, step_cpu_seconds=cpu_times, torch_version=torch.__version__)
 
 
+def cpu_seconds(f, repeats=3):
+    """Median process CPU seconds of f() over `repeats` calls after one warm-up call."""
+    f()
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        f()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def bnn_ops_worker(args):
+    """CPU seconds of the step's hot operations at NiN's sizes (batch 128), this engine."""
+    import numba
+    import numpy as np
+
+    from bnn.kernels.bitpack import pack_conv_input, pack_conv_weights
+    from bnn.kernels.conv import binary_conv2d_packed
+    from bnn.kernels.im2col import col2im, im2col
+    from bnn.layers.activation import relu_forward, sign_backward, sign_forward
+    from bnn.layers.batchnorm import batchnorm_backward, batchnorm_forward
+    from bnn.layers.pool import maxpool_backward, maxpool_forward
+
+    numba.set_num_threads(args.threads)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((BATCH, 192, 32, 32)).astype(np.float32)
+    gamma, beta = np.ones(192, np.float32), np.zeros(192, np.float32)
+    _, bn_cache = batchnorm_forward(x, gamma, beta, np.zeros(192, np.float32), np.ones(192, np.float32), 0.1, 1e-4,
+                                    True)
+    x96 = np.ascontiguousarray(x[:, :96])
+    pooled, pool_cache = maxpool_forward(x96, 3, 2, 1)
+    x4 = np.where(rng.standard_normal((BATCH, 96, 16, 16)) >= 0, 1, -1).astype(np.float32)
+    w4 = np.where(rng.standard_normal((192, 96, 5, 5)) >= 0, 1, -1).astype(np.float32)
+    d4 = rng.standard_normal((BATCH, 192, 16, 16)).astype(np.float32)
+    packed, packed_w = pack_conv_input(x4), pack_conv_weights(w4)
+    chunk = 32   # conv2d_backward_chunked's images per chunk
+    cols = im2col(x4[:chunk], 5, 5, 1, 2)
+    d = d4[:chunk].transpose(0, 2, 3, 1).reshape(-1, 192)
+    w_mat = w4.reshape(192, -1)
+    dcols = d @ w_mat
+    chunks = BATCH // chunk
+    return {
+        "sign forward (128x192x32x32)": cpu_seconds(lambda: sign_forward(x)),
+        "sign backward": cpu_seconds(lambda: sign_backward(x, x)),
+        "relu forward": cpu_seconds(lambda: relu_forward(x)),
+        "batchnorm forward (affine)": cpu_seconds(
+            lambda: batchnorm_forward(x, gamma, beta, np.zeros(192, np.float32), np.ones(192, np.float32), 0.1,
+                                      1e-4, True)),
+        "batchnorm backward": cpu_seconds(lambda: batchnorm_backward(x, bn_cache)),
+        "maxpool 3/2 forward (128x96x32x32)": cpu_seconds(lambda: maxpool_forward(x96, 3, 2, 1)),
+        "maxpool 3/2 backward": cpu_seconds(lambda: maxpool_backward(pooled, pool_cache)),
+        "conv4 forward (XNOR, packed)": cpu_seconds(lambda: binary_conv2d_packed(packed, packed_w, 96, 1, 2)),
+        "conv4 backward: im2col": chunks * cpu_seconds(lambda: im2col(x4[:chunk], 5, 5, 1, 2)),
+        "conv4 backward: dW GEMM": chunks * cpu_seconds(lambda: d.T @ cols),
+        "conv4 backward: dcols GEMM": chunks * cpu_seconds(lambda: d @ w_mat),
+        "conv4 backward: col2im": chunks * cpu_seconds(lambda: col2im(dcols, x4[:chunk].shape, 5, 5, 1, 2)),
+    }
+
+
+def torch_ops_worker(args):
+    """The same operations in PyTorch (conv4: forward and forward + backward, oneDNN)."""
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(args.threads)
+    x = torch.randn(BATCH, 192, 32, 32)
+    gamma, beta = torch.ones(192, requires_grad=True), torch.zeros(192, requires_grad=True)
+    x_grad = x.clone().requires_grad_()
+    x96 = x[:, :96].contiguous().requires_grad_()
+    x4, w4 = torch.randn(BATCH, 96, 16, 16, requires_grad=True), torch.randn(192, 96, 5, 5, requires_grad=True)
+
+    def backward(y):
+        y.backward(torch.ones_like(y))
+
+    return {
+        "sign forward (128x192x32x32)": cpu_seconds(lambda: torch.where(x >= 0, 1.0, -1.0)),
+        "sign backward": cpu_seconds(lambda: x * (x.abs() < 1)),
+        "relu forward": cpu_seconds(lambda: F.relu(x)),
+        "batchnorm forward (affine)": cpu_seconds(
+            lambda: F.batch_norm(x, None, None, gamma.detach(), beta.detach(), training=True, eps=1e-4)),
+        "batchnorm forward + backward": cpu_seconds(
+            lambda: backward(F.batch_norm(x_grad, None, None, gamma, beta, training=True, eps=1e-4))),
+        "maxpool 3/2 forward (128x96x32x32)": cpu_seconds(lambda: F.max_pool2d(x96.detach(), 3, 2, 1)),
+        "maxpool 3/2 forward + backward": cpu_seconds(lambda: backward(F.max_pool2d(x96, 3, 2, 1))),
+        "conv4 forward (float)": cpu_seconds(lambda: F.conv2d(x4.detach(), w4.detach(), padding=2)),
+        "conv4 forward + backward": cpu_seconds(lambda: backward(F.conv2d(x4, w4, padding=2))),
+    }
+
+
 def run_worker(python, engine, threads, args):
     """One worker subprocess; returns its JSON result, or None with a message if it could not run."""
     env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
@@ -217,12 +307,14 @@ def main(argv=None):
     parser.add_argument("--batches", type=int, default=20, help="timed training steps per repeat")
     parser.add_argument("--torch-python", default=TORCH_PYTHON)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "train_nin.json")
-    parser.add_argument("--worker", choices=("bnn", "torch"), help=argparse.SUPPRESS)
+    parser.add_argument("--ops", action="store_true", help="also time the hot operations alone (CPU seconds, 1 thread)")
+    parser.add_argument("--worker", choices=("bnn", "torch", "bnn-ops", "torch-ops"), help=argparse.SUPPRESS)
     parser.add_argument("--threads-now", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         args.threads = args.threads_now
-        result = (bnn_worker if args.worker == "bnn" else torch_worker)(args)
+        workers = {"bnn": bnn_worker, "torch": torch_worker, "bnn-ops": bnn_ops_worker, "torch-ops": torch_ops_worker}
+        result = workers[args.worker](args)
         print(json.dumps(result))
         return 0
     has_torch, why = torch_available(args.torch_python)
@@ -238,8 +330,13 @@ def main(argv=None):
             if result is not None:
                 results.append(summarize(dict(result, engine=engine, threads=threads)))
                 print(table(results[-1:]).splitlines()[-1], flush=True)
+    ops = {}
+    if args.ops:
+        for engine, python in (("bnn-ops", sys.executable), ("torch-ops", args.torch_python)):
+            if engine == "bnn-ops" or has_torch:
+                ops[engine] = run_worker(python, engine, 1, args)
     record = dict(batch=BATCH, batches=args.batches, repeats=args.repeats, load_before=load_before,
-                  load_after=os.getloadavg(), cpu_count=os.cpu_count(), results=results)
+                  load_after=os.getloadavg(), cpu_count=os.cpu_count(), results=results, ops=ops)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_name(f".{args.out.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(record, indent=2))
@@ -248,6 +345,10 @@ def main(argv=None):
     for r in results:
         if r["engine"] == "bnn":
             print(layer_table(r))
+    for engine, timings in ops.items():
+        print(f"{engine}: CPU seconds, 1 thread")
+        for name, seconds in (timings or {}).items():
+            print(f"  {name:<36} {seconds:7.3f}")
     print(f"load average before {load_before}, after {record['load_after']}; written {args.out}")
     return 0
 
