@@ -103,6 +103,7 @@ def table(out):
             history = list(csv.DictReader(f))
         last = history[-1]
         rows.append(dict(ber=ber, epochs=int(last["epoch"]), test_accuracy=float(last["test_accuracy"]),
+                         test_accuracy_per_epoch=[float(r["test_accuracy"]) for r in history],
                          best_test_accuracy=max(float(r["test_accuracy"]) for r in history),
                          train_accuracy=float(last["train_accuracy"]),
                          seconds=sum(float(r["seconds"]) for r in history)))
@@ -111,11 +112,12 @@ def table(out):
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(dict(schedule=dict(epochs=EPOCHS, milestones=MILESTONES), runs=rows), indent=2))
     os.replace(tmp, path)
-    print("| BER | test accuracy (%) | train accuracy (%) | epochs | seconds |")
-    print("|---|---|---|---|---|")
+    print("| BER | test accuracy (%) | train accuracy (%) | epochs done | test accuracy per epoch (%) | seconds |")
+    print("|---|---|---|---|---|---|")
     for r in rows:
+        per_epoch = " / ".join(f"{100 * a:.1f}" for a in r["test_accuracy_per_epoch"])
         print(f"| {r['ber']:g} | {100 * r['test_accuracy']:.2f} | {100 * r['train_accuracy']:.2f} | {r['epochs']} "
-              f"| {r['seconds']:.0f} |")
+              f"| {per_epoch} | {r['seconds']:.0f} |")
     return rows
 
 
