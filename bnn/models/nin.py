@@ -13,7 +13,7 @@ Dropout (one deviation from the reference code). The reference drops *after* the
 {0, +-2}: no longer a +-1 tensor, so neither an XNOR-popcount product nor a bit in an MRAM cell. Here the two
 dropout layers act on the block's float input, before its BatchNorm: the binary conv keeps reading pure +-1 bits
 (the quantity the bit-error model corrupts), and a dropped feature still removes that input's information.
-`dropout=0` removes them (the quick recipe does: short runs on few images do not overfit).
+`dropout=0` removes them (bnn.train builds models with their defaults, so training runs keep dropout 0.5).
 """
 from ..layers import (AvgPool2d, BatchNorm, BinaryConv2d, Conv2d, Dropout, Flatten, MaxPool2d, ReLU, Sign,
                       XnorWeights)
@@ -26,9 +26,10 @@ RECIPE = dict(optimizer="adam", lr=0.01, weight_decay=1e-5, lr_schedule="multist
 # The authors' own public NiN setting: 200 epochs, x0.1 at 40/80/120/160, on the first 10,000 training images.
 # The subset is not part of the dict: `train_subset` keeps the first n images *in the dataset's order*, and the
 # image-folder copy (cifar10-jpeg) is sorted by class, so its first 10,000 are two classes. Take a balanced subset
-# from the data instead (see benchmarks/train_nin.py and docs/results_cifar10.md).
+# from the data instead (see benchmarks/reproduce_cifar10.py and docs/results_cifar10.md).
 SHORT_RECIPE = dict(RECIPE, lr_milestones=(40, 80, 120, 160), epochs=200)
 # A CPU setting: the short recipe's schedule shape compressed to 10 epochs (decays at the same fractions: 2, 4, 6, 8).
+# Use as TrainConfig(**QUICK_RECIPE, model="nin", dataset=...); RECIPES["nin"] is the reference recipe.
 QUICK_RECIPE = dict(SHORT_RECIPE, lr_milestones=(2, 4, 6, 8), epochs=10)
 
 CHANNELS = 192
