@@ -575,6 +575,8 @@ def add_sweep_arguments(parser):
     training.add_argument("--lr", type=float)
     training.add_argument("--train-subset", type=int, help="train on the first N training images")
     training.add_argument("--test-subset", type=int, help="test on the first N test images")
+    from .bridge import add_bridge_arguments
+    add_bridge_arguments(parser)
 
 
 def load_toml(path):
@@ -598,9 +600,12 @@ def settings_from_args(args):
             raise ValueError(f"unknown keys {unknown} in {where}{args.config}; expected some of {sorted(allowed)}")
     settings = {**SWEEP_DEFAULTS, **document.get("sweep", {})}
     settings.update({k: getattr(args, k) for k in SWEEP_DEFAULTS if getattr(args, k, None) is not None})
-    for key in ("ber", "out"):
-        if settings[key] is None:
-            raise ValueError(f"a sweep needs --{key} (or `{key} = ...` in the [sweep] table of --config)")
+    if settings["out"] is None:
+        raise ValueError("a sweep needs --out (or `out = ...` in the [sweep] table of --config)")
+    from_mtj = getattr(args, "mtj_drive", None) is not None
+    if (settings["ber"] is None) != from_mtj:
+        raise ValueError("a sweep needs --ber (or `ber = [...]` in the [sweep] table of --config), or else "
+                         "--mtj-drive with --mtj-pulse (MTJ operating points); not both")
     train_table = {**document.get("train", {}),
                    **{k: getattr(args, k) for k in TRAIN_FLAGS if getattr(args, k) is not None}}
     return settings, train_table
@@ -608,12 +613,24 @@ def settings_from_args(args):
 
 def run_sweep_from_args(args, trainer=None):
     """Run the sweep the parsed `sweep` arguments describe; prints progress and a summary table."""
+    from . import bridge
     settings, train_table = settings_from_args(args)
     out = Path(settings["out"])
-    records = sweep(base_config(train_table), settings["ber"], settings["repeats"], out, seed=settings["seed"],
-                    workers=settings["workers"], threads=settings["threads"], scheduler=settings["scheduler"],
-                    trainer=trainer or default_trainer(settings["data_root"]),
+    base = base_config(train_table)
+    bridge_runs = bridge.runs_from_args(args, base.errors)
+    if bridge_runs is None:
+        keys, make_config = settings["ber"], run_config
+    else:  # each MTJ operating point becomes a run at its per-direction write error rates
+        keys, make_config = bridge.sweep_keys(bridge_runs), bridge.make_config(bridge_runs)
+        for label, errors, _ in bridge_runs:
+            print(f"{label}: BER +1->-1 {errors.ber_pos_to_neg:.3g}, -1->+1 {errors.ber_neg_to_pos:.3g}", flush=True)
+        bridge.write_operating_points(out, bridge_runs)
+    records = sweep(base, keys, settings["repeats"], out, seed=settings["seed"], workers=settings["workers"],
+                    threads=settings["threads"], scheduler=settings["scheduler"],
+                    trainer=trainer or default_trainer(settings["data_root"]), make_config=make_config,
                     log=functools.partial(print, flush=True))
     print(summary_table(records))
     print(f"results: {out / 'results.csv'}, {out / 'results.h5'}; plot them with `python -m bnn plot {out}`")
+    if bridge_runs is not None:
+        print(f"accuracy against write drive: {bridge.plot_accuracy_vs_drive(out)}")
     return records

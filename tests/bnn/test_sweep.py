@@ -417,3 +417,20 @@ def test_real_lenet4_sweep_on_an_mnist_subset(tmp_path, data_root):
     assert len(read_csv(tmp_path / "results.csv")) == 2
     again = sw.sweep(base, [0.0, 0.1], 1, tmp_path, seed=1, trainer=sw.default_trainer(data_root), log=lines.append)
     assert again == records and all("already finished" in line for line in lines[2:])
+
+
+def test_command_line_sweep_from_mtj_operating_points(tmp_path, capsys):
+    """--mtj-drive/--mtj-pulse: each drive becomes a run at the write error rate mtj computes for it."""
+    pytest.importorskip("bnn.train")
+    from mtj import write_error_rate
+    argv = ["--mtj-drive", "1.5", "2.0", "--mtj-pulse", "5", "--epochs", "1", "--out", str(tmp_path), "--workers", "0"]
+    records = sw.run_sweep_from_args(sweep_parser().parse_args(argv), trainer=fake_train_config)
+    errors = [r["config"]["errors"] for r in records]
+    expected = sorted(float(write_error_rate(drive, 5.0)) for drive in (1.5, 2.0))
+    assert [e["ber_pos_to_neg"] for e in errors] == pytest.approx(expected, rel=1e-12)
+    assert [e["ber_neg_to_pos"] for e in errors] == pytest.approx(expected, rel=1e-12)
+    assert (tmp_path / "mtj_operating_points.json").exists()
+    assert (tmp_path / "accuracy_vs_drive.png").exists()
+    assert "accuracy against write drive" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="not both"):
+        sw.settings_from_args(sweep_parser().parse_args(argv + ["--ber", "0.1"]))
