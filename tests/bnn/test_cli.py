@@ -24,6 +24,7 @@ def test_train_then_export_then_predict(tmp_path, data_root, capsys):
 def test_demo_and_summary(tmp_path, data_root, capsys):
     main(["demo", "--out", str(tmp_path / "demo"), "--train-images", "256", "--test-images", "300", "--data-root", str(data_root)])
     text = capsys.readouterr().out
-    assert "test accuracy:" in text and str(tmp_path / "demo") in text
+    assert text.count("test accuracy") == 4, "one run per demo BER"
+    assert (tmp_path / "demo" / "ber_accuracy.png").exists() and (tmp_path / "demo" / "results.csv").exists()
     main(["summary", "--model", "lenet4"])
     assert "compression" in capsys.readouterr().out
