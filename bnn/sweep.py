@@ -56,6 +56,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from .checkpoint import write_atomic
+
 RESULT_COLUMNS = ("ber", "repeat", "seed", "final_test_accuracy", "best_test_accuracy", "seconds")
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -182,21 +184,6 @@ def package_version():
         cfg = configparser.ConfigParser()
         cfg.read(Path(__file__).resolve().parents[1] / "setup.cfg")
         return cfg.get("metadata", "version", fallback="unknown")
-
-
-def _atomic_path(path):
-    return path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-
-
-def write_atomic(path, write):
-    """Call write(temp_path), then move the temp file onto `path`, so readers see the old or the new file whole."""
-    path = Path(path)
-    tmp = _atomic_path(path)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_text_atomic(path, text):

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bnn.sweep import summarize, write_atomic
+from bnn.checkpoint import write_atomic
+from bnn.sweep import summarize
 
 METRICS = ("final_test_accuracy", "best_test_accuracy")
 STYLE = {"font.size": 8, "axes.linewidth": 0.6, "xtick.direction": "in", "ytick.direction": "in",
