@@ -15,6 +15,7 @@ import dataclasses
 import io
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,17 @@ class TrainConfig:
     errors: ErrorConfig = field(default_factory=ErrorConfig)
 
     def __post_init__(self):
+        # config files (sweep TOML, checkpoints) can hold any type: say which field is wrong, not a bare TypeError
+        for name in ("epochs", "batch_size", "lr", "momentum", "weight_decay", "lr_step", "lr_gamma", "seed"):
+            if not _is_number(getattr(self, name)):
+                raise ValueError(f"{name} must be a number, got {getattr(self, name)!r}")
+        for name in ("train_subset", "test_subset"):
+            if getattr(self, name) is not None and not _is_number(getattr(self, name)):
+                raise ValueError(f"{name} must be a number or None, got {getattr(self, name)!r}")
+        if not isinstance(self.lr_milestones, (list, tuple)) or not all(map(_is_number, self.lr_milestones)):
+            raise ValueError(f"lr_milestones must be a list of epochs, got {self.lr_milestones!r}")
+        if not isinstance(self.errors, ErrorConfig):
+            raise ValueError(f"errors must be an ErrorConfig, got {self.errors!r}")
         for name in ("epochs", "batch_size"):
             if int(getattr(self, name)) != getattr(self, name) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
@@ -93,9 +105,15 @@ class TrainConfig:
     def from_dict(cls, data):
         data = dict(data)
         errors = data.pop("errors", {})
+        if not isinstance(errors, dict):
+            raise ValueError(f"errors must be a table of bnn.errors.ErrorConfig fields, got {errors!r}")
         errors = {k: tuple(tuple(i) if isinstance(i, list) else i for i in v) if isinstance(v, list) else v
                   for k, v in errors.items()}
         return cls(**data, errors=ErrorConfig(**errors))
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 @dataclass
@@ -108,7 +126,14 @@ class TrainResult:
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the message names the epoch and the batch."""
+    """The loss became NaN or infinite (the message names the epoch and the batch), or a parameter or BatchNorm
+    statistic did by the end of an epoch (the message names the arrays)."""
+
+
+def kept_checkpoint(ckpt_path, epoch):
+    """The part of a TrainingDiverged message that says which checkpoint survives."""
+    return (f"the last good checkpoint (epoch {epoch}) is {ckpt_path}" if ckpt_path.exists()
+            else "no checkpoint was written yet")
 
 
 def build_model(config, rng):
@@ -167,10 +192,13 @@ def train(config, out_dir, resume=False, progress=False, data_root=None, plot=Tr
     and out_dir/learning_curve.png at the end. resume: continue from out_dir/checkpoint.h5 if it exists (it must
     hold the same config); without resume an existing checkpoint is an error. progress: show a tqdm bar.
     log: callable(str) for one line per epoch (default: silent).
-    Raises TrainingDiverged when the loss is not finite, leaving the last good checkpoint in place.
+    Raises TrainingDiverged when the loss or, at the end of an epoch, a parameter or BatchNorm statistic is not
+    finite, leaving the last good checkpoint in place; PermissionError at once if out_dir cannot be written.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not os.access(out_dir, os.W_OK):     # also false for root on a read-only mount: fail before an epoch's work
+        raise PermissionError(f"{out_dir} is not writable: no checkpoint or metrics could be saved")
     ckpt_path = out_dir / "checkpoint.h5"
     rng = np.random.default_rng(config.seed)
     model = build_model(config, rng)
@@ -205,10 +233,8 @@ def train(config, out_dir, resume=False, progress=False, data_root=None, plot=Tr
             logits = model.forward(x)
             loss, dlogits = softmax_cross_entropy(logits, y)
             if not math.isfinite(loss):
-                kept = (f"the last good checkpoint (epoch {epoch}) is {ckpt_path}" if ckpt_path.exists()
-                        else "no checkpoint was written yet")
                 raise TrainingDiverged(f"loss is {loss} at epoch {epoch + 1}, batch {batch + 1} of {n_batches} "
-                                       f"(lr {optimizer.lr:g}); {kept}")
+                                       f"(lr {optimizer.lr:g}); {kept_checkpoint(ckpt_path, epoch)}")
             model.backward(dlogits)
             optimizer.step(model.grads())
             model.constrain()
@@ -220,6 +246,10 @@ def train(config, out_dir, resume=False, progress=False, data_root=None, plot=Tr
                 bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}")
         if bar is not None:
             bar.close()
+        bad = [name for name, array in model.state().items() if not np.isfinite(array).all()]
+        if bad:     # a NaN input or update: the sign layers turn NaN into -1, so the loss alone may stay finite
+            raise TrainingDiverged(f"non-finite values in {', '.join(bad[:4])}{' ...' if len(bad) > 4 else ''} after "
+                                   f"epoch {epoch + 1}; {kept_checkpoint(ckpt_path, epoch)}")
         test_loss, test_accuracy = evaluate(model, test_ds)
         history.append(dict(epoch=epoch + 1, train_loss=float(loss_sum / seen),
                             train_accuracy=float(correct / seen), test_loss=float(test_loss),

@@ -66,8 +66,16 @@ def scan(path, wanted=lambda name: True):
                     name = str(PurePosixPath(member.name))
                     if member.isdir():
                         yield name + "/", None
+                    elif wanted(name):
+                        yield name, tar.extractfile(member).read()
                     else:
-                        yield name, tar.extractfile(member).read() if wanted(name) else None
+                        # read, not skipped: tarfile skips an unread member by seeking the stream a block at a
+                        # time, ~1e8 empty reads when a header declares a terabyte; a read stops at the end of
+                        # the data with ReadError ("unexpected end of data")
+                        content = tar.extractfile(member)
+                        while content.read(1 << 20):
+                            pass
+                        yield name, None
             while raw.read(1 << 20):
                 pass
         if raw.tail != bytes(len(raw.tail)) or len(raw.tail) < 1024:

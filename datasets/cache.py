@@ -5,14 +5,19 @@ Layout of a cache file:
     labels   int64 (N,)
     extra/*  optional per-image arrays (N,), e.g. CIFAR-100 coarse labels
     attrs    format_version, name, split, variant, classes, mean, std, sources (file -> SHA-256), meta
-             (all JSON), n, images_sha256, labels_sha256, extra_sha256, and `complete`, written last.
+             (all JSON), n, images_sha256, labels_sha256, extra_sha256, attrs_sha256 (of all the attributes
+             before it), and `complete`, written last. Written with HDF5's latest format (libver="latest"),
+             whose metadata carries checksums: a damaged file then fails to open instead of sending libhdf5
+             into an endless loop, as a flipped bit in an older-format file was found to do. So a cache whose
+             superblock is not checksummed (version < 2: written before this) is rebuilt, not opened; one
+             written since but before attrs_sha256 existed is read without that check.
 
 Writing: the builder fills a temporary file in the cache folder, which then replaces the final name with
 os.replace, so a reader sees either no file or a whole one. An fcntl lock on `<cache>.lock` serialises
 builders: a second process preparing the same dataset waits, then finds the finished file and uses it.
 Reading: a file that cannot be opened, lacks `complete`, has another format version, holds another
-dataset/split/variant, has inconsistent shapes or a SHA-256 that does not match its content is reported
-with a warning, deleted and rebuilt. Images are hashed only when loaded into memory (a lazy view would
+dataset/split/variant, has inconsistent shapes or a SHA-256 that does not match its content or its attributes
+is reported with a warning, deleted and rebuilt. Images are hashed only when loaded into memory (a lazy view would
 have to read everything); labels and extras always.
 """
 import fcntl
@@ -27,6 +32,7 @@ import h5py
 import numpy as np
 
 FORMAT_VERSION = 1
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"    # then the superblock version: 2 and 3 carry checksums
 CHUNK_BYTES = 1 << 18      # HDF5 chunk size target; a few hundred small images, one large one
 READ_BYTES = 1 << 24       # bytes per read when scanning a whole dataset (hashing, statistics)
 IN_MEMORY_LIMIT = 2 << 30  # bytes of images above which a load returns an h5py view instead of an array
@@ -109,13 +115,29 @@ def _lock(path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextmanager
+def created_hdf5(path):
+    """h5py.File(path, "w") in HDF5's latest (checksummed) format, closed on exit. If the block failed, an error from
+    closing (HDF5 flushes again, e.g. into the same full disk, and raises RuntimeError) does not hide the first one."""
+    f = h5py.File(path, "w", libver="latest")
+    try:
+        yield f
+    except BaseException:
+        try:
+            f.close()
+        except Exception:
+            pass
+        raise
+    f.close()
+
+
 def _write(path, build, identity):
     """Run build(sink) into a temporary file and move it to `path` atomically. Call with the lock held."""
     for stale in path.parent.glob(f".{path.name}.*.tmp"):
         stale.unlink(missing_ok=True)       # left by a builder that was killed; none can be running now
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with h5py.File(tmp, "w") as f:
+        with created_hdf5(tmp) as f:
             sink = Sink(f)
             info = build(sink)
             if sink.images is None:
@@ -128,6 +150,7 @@ def _write(path, build, identity):
                          extra_sha256=json.dumps(sink.extra_sha256), classes=json.dumps(list(info["classes"])),
                          mean=json.dumps(list(info["mean"])), std=json.dumps(list(info["std"])),
                          sources=json.dumps(info.get("sources", {})), meta=json.dumps(meta))
+            attrs["attrs_sha256"] = attributes_sha256(attrs)
             f.attrs.update(attrs)
             f.attrs["complete"] = True
         with open(tmp, "rb") as f:
@@ -137,18 +160,33 @@ def _write(path, build, identity):
         tmp.unlink(missing_ok=True)
 
 
+def attributes_sha256(attrs):
+    """SHA-256 of the cache attributes other than `complete` and the digest itself, as text (an int attribute reads
+    back as a NumPy integer, whose str is the same)."""
+    text = json.dumps({k: str(v) for k, v in attrs.items() if k not in ("complete", "attrs_sha256")}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _open(path, in_memory, identity):
     """(images, labels, attrs) from a verified cache file holding `identity`; raises CorruptCache with the reason."""
     try:
+        with open(path, "rb") as raw:
+            head = raw.read(9)
+        if head[:8] != HDF5_SIGNATURE or head[8] < 2:
+            raise CorruptCache("it does not start with a checksummed HDF5 superblock (an older cache, or damaged)")
         f = h5py.File(path, "r")
-    except OSError as err:
-        raise CorruptCache(f"cannot open it as HDF5 ({err})") from err
+    except CorruptCache:
+        raise
+    except Exception as err:    # OSError mostly; other types on some damaged superblocks
+        raise CorruptCache(f"cannot open it as HDF5 ({type(err).__name__}: {err})") from err
     try:
         attrs = dict(f.attrs)
         if not attrs.get("complete"):
             raise CorruptCache("it was never completed")
         if attrs.get("format_version") != FORMAT_VERSION:
             raise CorruptCache(f"format version {attrs.get('format_version')}, expected {FORMAT_VERSION}")
+        if "attrs_sha256" in attrs and attributes_sha256(attrs) != attrs["attrs_sha256"]:
+            raise CorruptCache("its attributes do not match their SHA-256")
         held = (attrs["name"], attrs["split"], json.loads(attrs["variant"]))
         if held != (identity["name"], identity["split"], identity["variant"]):
             raise CorruptCache(f"it holds {held}, not {identity}")
@@ -162,6 +200,8 @@ def _open(path, in_memory, identity):
         for name, digest in json.loads(attrs["extra_sha256"]).items():
             if name not in extras or hashlib.sha256(extras[name].data).hexdigest() != digest:
                 raise CorruptCache(f"extra/{name} is missing or does not match its SHA-256")
+        for key in ("variant", "classes", "mean", "std", "sources", "meta"):
+            attrs[key] = json.loads(attrs[key])
         attrs["extras"] = extras
         if in_memory is None:
             in_memory = images.size <= IN_MEMORY_LIMIT
@@ -170,14 +210,12 @@ def _open(path, in_memory, identity):
             if hashlib.sha256(images.data).hexdigest() != attrs["images_sha256"]:
                 raise CorruptCache("images do not match their SHA-256")
             f.close()
-    except (OSError, KeyError, ValueError) as err:
-        f.close()
-        raise CorruptCache(f"unreadable ({type(err).__name__}: {err})") from err
     except CorruptCache:
         f.close()
         raise
-    for key in ("variant", "classes", "mean", "std", "sources", "meta"):
-        attrs[key] = json.loads(attrs[key])
+    except Exception as err:    # h5py raises many types on a damaged file (OSError, RuntimeError, KeyError, ...)
+        f.close()
+        raise CorruptCache(f"unreadable ({type(err).__name__}: {err})") from err
     return images, labels, attrs
 
 

@@ -33,7 +33,11 @@ def parse_idx(content, path, ndim):
     if len(content) != expected:
         raise DataError(f"{path}: {len(content)} bytes, expected {expected} for an IDX array of shape {shape} "
                         f"and type {dtype} (file truncated or padded)")
-    return np.frombuffer(content, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    try:
+        array = np.frombuffer(content, dtype, offset=header).reshape(shape)
+    except ValueError as err:   # a zero dimension passes the length check beside dimensions NumPy cannot hold
+        raise DataError(f"{path}: IDX shape {shape} cannot be represented ({err})") from err
+    return array.astype(dtype.newbyteorder("="))
 
 
 def read_idx(path, ndim):

@@ -18,6 +18,7 @@ Order: by class (sorted names), then by file name. Labels index `classes`, the c
 """
 import io
 import os
+import stat
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -77,7 +78,18 @@ def read_files(source, position, prefetched):
                 yield name, data
     else:
         for name in sorted(wanted, key=position.get):
-            yield name, (source / name).read_bytes()
+            yield name, read_regular(source / name)
+
+
+def read_regular(path):
+    """The bytes of `path`, which must be a regular file or a link to one: a FIFO named like an image would block
+    the reader forever, a device would never end. DataError otherwise (also for a broken link)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise DataError(f"{path}: not a regular file (a FIFO, device or socket named like an image)")
+        return path.read_bytes()
+    except OSError as err:
+        raise DataError(f"{path}: cannot read it ({err})") from err
 
 
 def index_split(source, names, split):

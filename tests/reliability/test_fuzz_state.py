@@ -131,8 +131,6 @@ def edit_cache(path, edit):
                 f[arg[0]] = scribbled
 
 
-@pytest.mark.xfail(strict=True, run=False, reason="finding: some damaged cache files make libhdf5 loop forever; "
-                                                  "see test_regressions.py")
 @budget(36, 1500)
 @given(damage=st.one_of(byte_damage, cache_edits))
 def test_a_damaged_cache_is_rebuilt_never_trusted(pristine_cache, damage, no_hang):
@@ -149,7 +147,7 @@ def test_a_damaged_cache_is_rebuilt_never_trusted(pristine_cache, damage, no_han
             warnings.simplefilter("ignore")
             got = datasets.load("cifar100", "test", root=root, cache_dir=cache)
         assert_same_dataset(got, want)
-        assert sorted(p.name for p in cache.iterdir()) == [path.name, path.name + ".lock"]
+        assert {p.name for p in cache.iterdir()} <= {path.name, path.name + ".lock"}, "temporary files left"
 
 
 # --- checkpoints ----------------------------------------------------------------------------------------------------
@@ -202,8 +200,6 @@ def edit_checkpoint(path, edit):
             f.attrs[arg[0]] = arg[1]
 
 
-@pytest.mark.xfail(strict=True, run=False, reason="finding: checkpoint.load trusts bit-flipped arrays (no checksum) "
-                                                  "and raises OSError/KeyError/RuntimeError/... for damaged files")
 @budget(36, 3000)
 @given(damage=st.one_of(byte_damage, checkpoint_edits))
 def test_a_damaged_checkpoint_loads_exactly_or_raises_valueerror(pristine_checkpoint, damage, no_hang):
@@ -238,8 +234,6 @@ def config_error_names_its_cause(err, table):
     return any(str(k) in text or repr(v) in text or str(v) in text for k, v in table.items())
 
 
-@pytest.mark.xfail(strict=True, reason="finding: TrainConfig lets wrong types through to raw TypeErrors / "
-                                       "AttributeErrors that do not name the field; see test_regressions.py")
 @budget(60, 15000)
 @given(table=st.dictionaries(st.sampled_from(TRAIN_KEYS), CONFIG_VALUES, max_size=4))
 def test_training_config_from_any_dict_is_valid_or_a_clear_error(table):
