@@ -64,10 +64,10 @@ class TrainConfig:
         # config files (sweep TOML, checkpoints) can hold any type: say which field is wrong, not a bare TypeError
         for name in ("epochs", "batch_size", "lr", "momentum", "weight_decay", "lr_step", "lr_gamma", "seed"):
             if not _is_number(getattr(self, name)):
-                raise ValueError(f"{name} must be a number, got {getattr(self, name)!r}")
+                raise ValueError(f"{name} must be a finite number, got {getattr(self, name)!r}")
         for name in ("train_subset", "test_subset"):
             if getattr(self, name) is not None and not _is_number(getattr(self, name)):
-                raise ValueError(f"{name} must be a number or None, got {getattr(self, name)!r}")
+                raise ValueError(f"{name} must be a finite number or None, got {getattr(self, name)!r}")
         if not isinstance(self.lr_milestones, (list, tuple)) or not all(map(_is_number, self.lr_milestones)):
             raise ValueError(f"lr_milestones must be a list of epochs, got {self.lr_milestones!r}")
         if not isinstance(self.errors, ErrorConfig):
@@ -113,7 +113,9 @@ class TrainConfig:
 
 
 def _is_number(value):
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    """A finite int or float (a TOML 1e400 is inf, which int() cannot convert)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and \
+        math.isfinite(value)
 
 
 @dataclass
