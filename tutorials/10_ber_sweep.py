@@ -13,7 +13,7 @@ interrupted ones when started again.
 `bnn.sweep_plot` draws the figure: a broken x axis, because BER 0 has no place on a log scale.
 
 Sizes: --quick trains 8 batches per run (a smoke test: the curve is noisy, only BER 0.5 clearly fails). The
-default trains one epoch on 10,000 images, 6 BERs × 2 repeats, a few minutes on an idle laptop's 2 cores.
+default trains one epoch on 10,000 images, 6 BERs × 2 repeats: about 8 minutes of CPU time.
 The paper's full version is a command line away (60 epochs per run, 10 repeats):
 
     python -m bnn sweep --model lenet4 --ber 0 0.001 0.01 0.05 0.1 0.2 0.5 --repeats 10 --out runs/lenet4-sweep
@@ -54,4 +54,4 @@ allowed = 0.10 if args.quick else 0.05                                  # one sh
 fact(f"a BER of 1 % costs less than {100 * allowed:.0f} points", np.mean(results[0.01]) > clean - allowed)
 
 fig = ber_accuracy_figure(results, title="LeNet-4 on MNIST" + (" (--quick)" if args.quick else ""))
-save_figure(fig, args.figure)
+save_figure(fig, args.figure, dpi=250)   # a small figure in print proportions: more pixels

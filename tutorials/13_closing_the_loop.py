@@ -79,4 +79,4 @@ fact("at 1.76 V_c (WER 1e-2, 60 % less write energy) accuracy stays within "
      np.mean(results[relaxed["key"]]) > best - (0.10 if args.quick else 0.03))
 
 save_figure(bridge.accuracy_vs_drive_figure(out_dir, title=f"LeNet-4 / MNIST, writes of {pulse:g} τ_D"),
-            args.figure)
+            args.figure, dpi=250)

@@ -51,13 +51,13 @@ def setup(doc):
     return args
 
 
-def save_figure(fig, path):
+def save_figure(fig, path, dpi=120):
     """Write a matplotlib figure to `path` atomically (temp file + rename), close it, and say where it went."""
     path = Path(path)
     handle, temp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
     os.close(handle)
     try:
-        fig.savefig(temp, dpi=120, bbox_inches="tight", format=path.suffix.lstrip("."))
+        fig.savefig(temp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip("."))
         os.replace(temp, path)
     finally:
         if os.path.exists(temp):
