@@ -229,9 +229,11 @@ TRAIN_KEYS = [f.name for f in TrainConfig.__dataclass_fields__.values()] + ["unk
 
 
 def config_error_names_its_cause(err, table):
-    """True if the message names a key or a value of `table` (the user must be able to find the mistake)."""
+    """True if the message names a key or a value of `table`, or of a table inside it (the user must be able to
+    find the mistake)."""
     text = str(err)
-    return any(str(k) in text or repr(v) in text or str(v) in text for k, v in table.items())
+    return any(str(k) in text or repr(v) in text or str(v) in text or
+               isinstance(v, dict) and config_error_names_its_cause(err, v) for k, v in table.items())
 
 
 @budget(60, 15000)
