@@ -73,51 +73,59 @@ def nin_config(ber, seed=0):
     return TrainConfig.recipe("nin", epochs=EPOCHS, lr_milestones=MILESTONES, seed=seed, errors=ErrorConfig(ber=ber))
 
 
-def run_dir(out, ber):
-    return Path(out) / "nin" / f"ber{ber:g}"
+def run_dir(out, ber, seed=0):
+    return Path(out) / "nin" / (f"ber{ber:g}" if seed == 0 else f"ber{ber:g}_seed{seed}")
 
 
-def train_nin(out, bers):
+def train_nin(out, bers, seed=0):
     import bnn.train
     # bnn.train.train evaluates in batches of 1000 images, and the layers keep their caches in eval mode too: NiN
     # then peaks at ~7 GB per process (four parallel runs were OOM-killed). Eval-mode outputs do not depend on the
     # batch, so a smaller evaluation batch changes no result.
     bnn.train.evaluate = functools.partial(bnn.train.evaluate, batch_size=EVAL_BATCH)
     for ber in bers:
-        config = nin_config(ber)
+        config = nin_config(ber, seed)
         print(f"NiN BER {ber:g}: {config}", flush=True)
-        result = bnn.train.train(config, run_dir(out, ber), resume=True, data_root=Path(out) / "data",
+        result = bnn.train.train(config, run_dir(out, ber, seed), resume=True, data_root=Path(out) / "data",
                        log=lambda line: print(f"[ber {ber:g}] {line}", flush=True))
         print(f"NiN BER {ber:g}: final test accuracy {result.final_test_accuracy:.4f}, {result.seconds:.0f} s",
               flush=True)
 
 
-def table(out):
-    """Rows (dicts) of the finished runs under out/nin, written to out/nin/results.json; prints a Markdown table."""
+def table(out, seeds=(0, 1)):
+    """Rows (dicts) of the runs under out/nin (any epochs done), written to out/nin/results.json; prints Markdown
+    tables: one row per run, then the mean per BER over the runs that finished all epochs."""
     rows = []
     for ber in BERS:
-        metrics = run_dir(out, ber) / "metrics.csv"
-        if not metrics.exists():
-            continue
-        with open(metrics) as f:
-            history = list(csv.DictReader(f))
-        last = history[-1]
-        rows.append(dict(ber=ber, epochs=int(last["epoch"]), test_accuracy=float(last["test_accuracy"]),
-                         test_accuracy_per_epoch=[float(r["test_accuracy"]) for r in history],
-                         best_test_accuracy=max(float(r["test_accuracy"]) for r in history),
-                         train_accuracy=float(last["train_accuracy"]),
-                         seconds=sum(float(r["seconds"]) for r in history)))
+        for seed in seeds:
+            metrics = run_dir(out, ber, seed) / "metrics.csv"
+            if not metrics.exists():
+                continue
+            with open(metrics) as f:
+                history = list(csv.DictReader(f))
+            last = history[-1]
+            rows.append(dict(ber=ber, seed=seed, epochs=int(last["epoch"]), test_accuracy=float(last["test_accuracy"]),
+                             test_accuracy_per_epoch=[float(r["test_accuracy"]) for r in history],
+                             train_accuracy=float(last["train_accuracy"]),
+                             seconds=sum(float(r["seconds"]) for r in history)))
     path = Path(out) / "nin" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(dict(schedule=dict(epochs=EPOCHS, milestones=MILESTONES), runs=rows), indent=2))
     os.replace(tmp, path)
-    print("| BER | test accuracy (%) | train accuracy (%) | epochs done | test accuracy per epoch (%) | seconds |")
-    print("|---|---|---|---|---|---|")
+    print("| BER | seed | test accuracy (%) | train accuracy (%) | epochs done | test accuracy per epoch (%) | seconds |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         per_epoch = " / ".join(f"{100 * a:.1f}" for a in r["test_accuracy_per_epoch"])
-        print(f"| {r['ber']:g} | {100 * r['test_accuracy']:.2f} | {100 * r['train_accuracy']:.2f} | {r['epochs']} "
-              f"| {per_epoch} | {r['seconds']:.0f} |")
+        print(f"| {r['ber']:g} | {r['seed']} | {100 * r['test_accuracy']:.2f} | {100 * r['train_accuracy']:.2f} "
+              f"| {r['epochs']} | {per_epoch} | {r['seconds']:.0f} |")
+    print()
+    print("| BER | finished runs | mean test accuracy (%) | runs (%) |")
+    print("|---|---|---|---|")
+    for ber in BERS:
+        done = [100 * r["test_accuracy"] for r in rows if r["ber"] == ber and r["epochs"] == EPOCHS]
+        if done:
+            print(f"| {ber:g} | {len(done)} | {np.mean(done):.2f} | {' / '.join(f'{a:.1f}' for a in done)} |")
     return rows
 
 
@@ -177,13 +185,14 @@ def main(argv=None):
     parser.add_argument("--input-size", type=int, default=96, help="AlexNet input side (pixels)")
     parser.add_argument("--batches", type=int, default=6, help="AlexNet training batches")
     parser.add_argument("--batch-size", type=int, default=32, help="AlexNet batch size")
-    parser.add_argument("--seed", type=int, default=0, help="AlexNet: class choice and initialization")
+    parser.add_argument("--seed", type=int, default=0, help="NiN: the run's seed (folder ber<b>_seed<s> unless 0); "
+                                                           "AlexNet: class choice and initialization")
     args = parser.parse_args(argv)
     if args.command == "subset":
         counts = make_subset(args.source, subset_archive(args.out), args.train_per_class, args.test_per_class)
         print(f"wrote {subset_archive(args.out)}: {counts}")
     elif args.command == "nin":
-        train_nin(args.out, args.ber)
+        train_nin(args.out, args.ber, args.seed)
     elif args.command == "table":
         table(args.out)
     else:
