@@ -36,14 +36,16 @@ COMPRESSED = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ": lzma.open}
 
 
 class TailReader:
-    """A read-only stream wrapper that remembers the last 1024 bytes read (the end-of-archive marker)."""
+    """A read-only stream wrapper that remembers the last 1024 bytes read (the end-of-archive marker) and counts
+    the bytes read."""
 
     def __init__(self, stream):
-        self.stream, self.tail = stream, b""
+        self.stream, self.tail, self.count = stream, b"", 0
 
     def read(self, size=-1):
         data = self.stream.read(size)
         self.tail = (self.tail + data)[-1024:]
+        self.count += len(data)
         return data
 
 
@@ -60,9 +62,11 @@ def scan(path, wanted=lambda name: True):
     try:
         with opener(path, "rb") as compressed:
             raw = TailReader(compressed)
+            data_end = 0    # where the last member's data blocks end: the end-of-archive blocks come after
             with tarfile.open(fileobj=raw, mode="r|") as tar:
                 for member in tar:
                     check_member(path, member)
+                    data_end = member.offset_data + -(-member.size // 512) * 512
                     name = str(PurePosixPath(member.name))
                     if member.isdir():
                         yield name + "/", None
@@ -78,7 +82,8 @@ def scan(path, wanted=lambda name: True):
                         yield name, None
             while raw.read(1 << 20):
                 pass
-        if raw.tail != bytes(len(raw.tail)) or len(raw.tail) < 1024:
+        # zeros at the end of a member's own data are no end marker (an archive cut right after such a member)
+        if raw.tail != bytes(len(raw.tail)) or len(raw.tail) < 1024 or raw.count - data_end < 1024:
             raise DataError(f"{path}: the archive does not end with the tar end-of-archive blocks; "
                             f"it is truncated")
     except DataError:

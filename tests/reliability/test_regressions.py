@@ -23,7 +23,7 @@ import datasets
 from bnn import checkpoint, sweep
 from bnn.train import TrainConfig
 from datasets.idx import parse_idx
-from datasets.synthetic import write_cifar, write_imagefolder, write_mnist
+from datasets.synthetic import CIFAR10_CLASSES, write_cifar, write_imagefolder, write_mnist
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,6 +47,23 @@ def test_regression_idx_empty_shape_too_big_for_numpy_is_a_dataerror():
     content = b"\0\0\x08\x04" + struct.pack(">4I", 0, 2, 2 ** 31, 2 ** 31)
     with pytest.raises(datasets.DataError, match="file.idx"):
         parse_idx(content, "file.idx", 4)
+
+
+def test_regression_archive_cut_after_a_member_ending_in_zeros_is_truncated(tmp_path):
+    """Found by the long campaign: no end-of-archive blocks, but the last member's data ends in 1024 zero bytes,
+    which the end-marker check took for the marker."""
+    write_cifar(tmp_path, np.random.default_rng(0), per_batch=1)
+    path = tmp_path / "cifar10" / "cifar-10-binary.tar.gz"
+    members = [("cifar-10-batches-bin/batches.meta.txt", "\n".join(CIFAR10_CLASSES).encode()),
+               ("cifar-10-batches-bin/test_batch.bin", bytes(3073))]
+    blocks = b""
+    for name, data in members:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        blocks += info.tobuf(format=tarfile.GNU_FORMAT) + data + bytes(-len(data) % 512)
+    path.write_bytes(blocks)      # no end-of-archive blocks
+    with pytest.raises(datasets.DataError, match="truncated"):
+        datasets.load("cifar10", "test", root=tmp_path, cache_dir=tmp_path / "cache")
 
 
 # --- image-folder directories ----------------------------------------------------------------------------------------
