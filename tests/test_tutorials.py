@@ -8,8 +8,8 @@ import pytest
 
 TUTORIALS_DIR = Path(__file__).resolve().parents[1] / "tutorials"
 TUTORIALS = sorted(TUTORIALS_DIR.glob("[0-9][0-9]_*.py"))
-# Over ~20 s each even in --quick mode: training runs, and the Fokker-Planck inversions of Table 1.
-SLOW = {"08_train_lenet4", "10_ber_sweep", "11_mtj_write_error_rate", "12_paper_table1", "13_closing_the_loop"}
+# The training runs: over ~20 s each on a busy machine even in --quick mode.
+SLOW = {"08_train_lenet4", "10_ber_sweep", "13_closing_the_loop"}
 NEEDS_MNIST = {"06_batchnorm_before_sign", "08_train_lenet4", "10_ber_sweep", "13_closing_the_loop"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -20,9 +20,16 @@ polynomials: r(τ) = exp(Aτ)·r(0), WER = the probability left in the upper hem
 precision resolves (we ask for NaN there). This script draws both regimes and measures how close each closed
 form comes.
 """
-import numpy as np
+import os
 
-from _common import fact, save_figure, setup
+# mtj multiplies many small (~100 × 100) matrices: one BLAS thread does it fastest, and several threads on a busy
+# machine are up to 50× slower (benchmarks/mtj.py). Set before NumPy loads its BLAS; an explicit setting wins.
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
+
+import numpy as np  # noqa: E402
+
+from _common import fact, save_figure, setup  # noqa: E402
 
 args = setup(__doc__)
 

@@ -18,9 +18,16 @@ reproduce every printed digit); relaxed targets 1e-3 and 1e-2 at the same pulse 
 comes from a documented surrogate (mtj/endurance.py): compare rows, do not read lifetimes off it.
 Figure 5 of the paper: the write voltage each WER target needs against pulse width, with the Table 1 points.
 """
-import numpy as np
+import os
 
-from _common import fact, setup
+# mtj multiplies many small (~100 × 100) matrices: one BLAS thread does it fastest, and several threads on a busy
+# machine are up to 50× slower (benchmarks/mtj.py). Set before NumPy loads its BLAS; an explicit setting wins.
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
+
+import numpy as np  # noqa: E402
+
+from _common import fact, setup  # noqa: E402
 
 args = setup(__doc__)
 
