@@ -90,8 +90,10 @@ def save(path, ckpt):
 
     def write(tmp):
         with created_hdf5(tmp) as f:
-            f.attrs.update(attrs)
-            f.attrs["sha256"] = content_sha256(attrs, _arrays(ckpt))
+            # text as fixed-length bytes: stored inside the (checksummed) object header, not in HDF5's global heap,
+            # which has no checksum (a damaged one made libhdf5 loop forever reading a variable-length string)
+            f.attrs.update({k: np.bytes_(v.encode()) if isinstance(v, str) else v for k, v in attrs.items()})
+            f.attrs["sha256"] = np.bytes_(content_sha256(attrs, _arrays(ckpt)).encode())
             group = f.create_group("model")
             for name, array in ckpt.model_state.items():
                 group.create_dataset(name, data=array)
@@ -102,28 +104,32 @@ def save(path, ckpt):
     write_atomic(path, write)
 
 
+def _text(value):
+    """An attribute as written: text is stored as fixed-length bytes (older checkpoints: as str)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def load(path):
     """Read a Checkpoint from `path`. Raises ValueError naming the file if it is not a checkpoint of this engine, or
     is damaged (unreadable, incomplete, or its content does not match its SHA-256)."""
     try:
         with h5py.File(path, "r") as f:
-            if f.attrs.get("format") != FORMAT:
-                raise ValueError(f"{path} is not a checkpoint of this engine (format {f.attrs.get('format')!r}, "
+            attrs = {key: _text(value) for key, value in f.attrs.items()}
+            if attrs.get("format") != FORMAT:
+                raise ValueError(f"{path} is not a checkpoint of this engine (format {attrs.get('format')!r}, "
                                  f"expected {FORMAT!r})")
             ckpt = Checkpoint(
-                epoch=int(f.attrs["epoch"]),
+                epoch=int(attrs["epoch"]),
                 model_state={name: np.asarray(d) for name, d in f["model"].items()},
                 optimizer_arrays={slot: {name: np.asarray(d) for name, d in g.items()}
                                   for slot, g in f["optimizer"].items()} if "optimizer" in f else {},
-                optimizer_scalars=json.loads(f.attrs["optimizer_scalars"]),
-                rng_state=json.loads(f.attrs["rng_state"]),
-                config=json.loads(f.attrs["config"]),
-                history=json.loads(f.attrs["history"]),
+                optimizer_scalars=json.loads(attrs["optimizer_scalars"]),
+                rng_state=json.loads(attrs["rng_state"]),
+                config=json.loads(attrs["config"]),
+                history=json.loads(attrs["history"]),
             )
-            stored = f.attrs.get("sha256")
+            stored = attrs.pop("sha256", None)
             if stored is not None:
-                attrs = {key: f.attrs[key] for key in ("format", "epoch", "config", "rng_state", "optimizer_scalars",
-                                                       "history")}
                 if content_sha256(attrs, _arrays(ckpt)) != stored:
                     raise ValueError(f"{path} is damaged: its content does not match its SHA-256")
             return ckpt
