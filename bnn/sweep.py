@@ -158,14 +158,21 @@ def check_bers(bers):
     return bers
 
 
+def whole_number(name, value, minimum):
+    """`value` as an int, or a ValueError naming it unless it is a whole number >= minimum (a TOML 1e400 is inf)."""
+    whole = isinstance(value, (int, np.integer)) or (isinstance(value, float) and value.is_integer())
+    if not whole or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def plan(base_config, bers, repeats, out_dir, seed=0, make_config=run_config):
     """The list of RunSpecs of a sweep, BER-major (all repeats of the first BER first)."""
     bers = check_bers(bers)
-    if int(repeats) != repeats or repeats < 1:
-        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    repeats, seed = whole_number("repeats", repeats, 1), whole_number("seed", seed, 0)
     specs = []
     for i, ber in enumerate(bers):
-        for r in range(int(repeats)):
+        for r in range(repeats):
             s = run_seed(seed, i, r)
             specs.append(RunSpec(i, ber, r, s, make_config(base_config, ber, s), run_dir(out_dir, ber, r)))
     return specs
@@ -355,15 +362,9 @@ def local_parallelism(runs, workers, threads, cores):
     Default workers: min(runs, cores), so no more processes than runs; default threads: cores // workers (at least 1),
     so workers x threads <= cores whenever workers <= cores. workers == 0 means "in this process" and gets all cores.
     """
-    if workers is None:
-        workers = min(runs, cores)
-    if int(workers) != workers or workers < 0:
-        raise ValueError(f"workers must be a non-negative integer, got {workers!r}")
-    if threads is None:
-        threads = max(1, cores // max(workers, 1))
-    if int(threads) != threads or threads < 1:
-        raise ValueError(f"threads must be a positive integer, got {threads!r}")
-    return int(workers), int(threads)
+    workers = whole_number("workers", min(runs, cores) if workers is None else workers, 0)
+    threads = whole_number("threads", max(1, cores // max(workers, 1)) if threads is None else threads, 1)
+    return workers, threads
 
 
 def _format_seconds(seconds):

@@ -118,7 +118,7 @@ def test_plan_rejects_bad_bers(tmp_path, bers, message):
 
 @pytest.mark.parametrize("repeats", [0, 1.5, -2])
 def test_plan_rejects_bad_repeats(tmp_path, repeats):
-    with pytest.raises(ValueError, match=f"repeats must be a positive integer, got {repeats}"):
+    with pytest.raises(ValueError, match=f"repeats must be a whole number >= 1, got {repeats}"):
         sw.plan(FakeConfig(), [0.0], repeats, tmp_path, make_config=fake_config)
 
 
@@ -260,8 +260,8 @@ def test_local_parallelism_does_not_oversubscribe_by_default(runs, workers, thre
     assert sw.local_parallelism(runs, workers, threads, cores) == expected
 
 
-@pytest.mark.parametrize("workers, threads, message", [(-1, None, "workers must be a non-negative integer, got -1"),
-                                                       (2, 0, "threads must be a positive integer, got 0")])
+@pytest.mark.parametrize("workers, threads, message", [(-1, None, "workers must be a whole number >= 0, got -1"),
+                                                       (2, 0, "threads must be a whole number >= 1, got 0")])
 def test_local_parallelism_rejects_bad_counts(workers, threads, message):
     with pytest.raises(ValueError, match=message):
         sw.local_parallelism(4, workers, threads, 2)
