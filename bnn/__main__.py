@@ -80,12 +80,13 @@ DEMO_BERS = (0.0, 0.01, 0.1, 0.2)
 
 def _demo(args):
     """The paper's experiment in small: one LeNet-4 run per training BER, each tested without errors."""
+    import functools
     import shutil
     from pathlib import Path
 
-    from .sweep import default_trainer, summary_table, sweep
+    from .sweep import summary_table, sweep
     from .sweep_plot import plot_sweep
-    from .train import TrainConfig
+    from .train import TrainConfig, train
     out = Path(args.out)
     if out.exists():
         shutil.rmtree(out)   # the demo's own folder: start afresh each time
@@ -95,10 +96,11 @@ def _demo(args):
           f"real MNIST training images while every binary activation flips with probability BER = "
           f"{', '.join(f'{b:g}' for b in DEMO_BERS)}; each run is tested error-free on {tested} test images.",
           flush=True)
-    records = sweep(config, list(DEMO_BERS), 1, out, workers=0, trainer=default_trainer(args.data_root),
+    trainer = functools.partial(train, data_root=args.data_root, progress=True)   # a progress bar per epoch
+    records = sweep(config, list(DEMO_BERS), 1, out, workers=0, trainer=trainer,
                     log=lambda line: print(line, flush=True))
     print("\n" + summary_table(records))
-    png, _ = plot_sweep(out, title="LeNet-4 on MNIST, 1 epoch per training BER")
+    png, _ = plot_sweep(out, title="LeNet-4 / MNIST, 1 epoch")
     print(f"\nfigure: {png}\nresults: {out}/results.csv (one run folder per BER under {out}/runs/)\n"
           f"the reproduction (6 BERs x 3 repeats x 3 epochs): see docs/results.md")
 

@@ -95,8 +95,8 @@ def ber_accuracy_figure(results, title=None):
                 ax.spines[["top", "right"]].set_visible(False)
         fig.supxlabel("bit error rate during training", fontsize=STYLE["font.size"])
         runs = f"{counts.min()}" if counts.min() == counts.max() else f"{counts.min()}-{counts.max()}"
-        fig.suptitle(f"{title + ': ' if title else ''}mean ± std over {runs} run{'s' if counts.max() > 1 else ''}",
-                     fontsize=STYLE["font.size"])
+        spread = "one run per BER" if counts.max() == 1 else f"mean ± std over {runs} runs"
+        fig.suptitle(f"{title + ': ' if title else ''}{spread}", fontsize=STYLE["font.size"])
     return fig
 
 
