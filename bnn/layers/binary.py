@@ -18,9 +18,9 @@ from ..kernels.bitpack import (pack_conv_input, pack_conv_weights, pack_signs, u
                                unpack_signs)
 from ..kernels.conv import binary_conv2d_packed
 from ..kernels.gemm import xnor_gemm
-from .base import Layer, check_input
+from .base import Layer
 from .conv import ConvGeometry, conv2d_backward_chunked
-from .dense import dense_backward, init_normal
+from .dense import DenseGeometry, dense_backward, init_normal
 
 
 class _BinaryLayer(Layer):
@@ -111,24 +111,17 @@ class BinaryConv2d(ConvGeometry, _BinaryLayer):
         return conv2d_backward_chunked(dout, x, wb, self.stride, self.padding, self.needs_input_grad)
 
 
-class BinaryDense(_BinaryLayer):
+class BinaryDense(DenseGeometry, _BinaryLayer):
     """Binary dense layer: (N, D) ±1 -> (N, M) float. activation_errors.apply gets packed (N, ceil(D/64)) uint64
     and nbits = D. Other arguments as BinaryConv2d."""
 
     def __init__(self, in_features, out_features, rng, weights, weight_std=0.05, bias=True):
         Layer.__init__(self)
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self._set_geometry(in_features, out_features)
         self._init_binary((self.out_features, self.in_features), rng, weights, weight_std, bias)
 
-    def describe(self):
-        return f"{self.in_features} -> {self.out_features}"
-
-    def output_shape(self, input_shape):
-        check_input(self, input_shape, (None, self.in_features))
-        return (input_shape[0], self.out_features)
-
     def macs(self, input_shape):
-        return 0, input_shape[0] * self.in_features * self.out_features
+        return 0, self._mac_count(input_shape)
 
     def _pack_input(self, x):
         return pack_signs(x, axis=1)

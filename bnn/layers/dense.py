@@ -24,15 +24,11 @@ def init_normal(rng, shape, std, dtype=np.float32):
     return (rng.standard_normal(shape) * std).astype(dtype)
 
 
-class Dense(Layer):
-    """Float dense layer. in_features -> out_features; weights N(0, weight_std^2), bias 0."""
+class DenseGeometry:
+    """Feature counts shared by Dense and BinaryDense, with the shape check: (N, in_features) -> (N, out_features)."""
 
-    def __init__(self, in_features, out_features, rng, weight_std=0.05, bias=True):
-        super().__init__()
+    def _set_geometry(self, in_features, out_features):
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.params["weight"] = init_normal(rng, (self.out_features, self.in_features), weight_std)
-        if bias:
-            self.params["bias"] = np.zeros(self.out_features, np.float32)
 
     def describe(self):
         return f"{self.in_features} -> {self.out_features}"
@@ -41,8 +37,22 @@ class Dense(Layer):
         check_input(self, input_shape, (None, self.in_features))
         return (input_shape[0], self.out_features)
 
+    def _mac_count(self, input_shape):
+        return input_shape[0] * self.in_features * self.out_features
+
+
+class Dense(DenseGeometry, Layer):
+    """Float dense layer. in_features -> out_features; weights N(0, weight_std^2), bias 0."""
+
+    def __init__(self, in_features, out_features, rng, weight_std=0.05, bias=True):
+        Layer.__init__(self)
+        self._set_geometry(in_features, out_features)
+        self.params["weight"] = init_normal(rng, (self.out_features, self.in_features), weight_std)
+        if bias:
+            self.params["bias"] = np.zeros(self.out_features, np.float32)
+
     def macs(self, input_shape):
-        return input_shape[0] * self.in_features * self.out_features, 0
+        return self._mac_count(input_shape), 0
 
     def forward(self, x, training):
         check_input(self, x.shape, (None, self.in_features))
