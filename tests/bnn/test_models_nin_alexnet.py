@@ -51,7 +51,6 @@ def test_nin_summary_totals():
     assert packed_bytes < float_bytes / 15   # packed binary weights: ~19x less weight memory
 
 
-@pytest.mark.slow   # ~5 s alone, ~40 s on the shared 2-core machine
 def test_alexnet_reference_and_small_input_shapes():
     model = alexnet(np.random.default_rng(0))
     assert feature_side(227) == 6 and model.output_shapes()[-1] == (1, 1000)
@@ -115,7 +114,6 @@ def test_nin_gradients_reach_every_parameter():
         assert np.any(grad != 0), f"{name} receives no gradient"
 
 
-@pytest.mark.slow   # ~5 s alone, ~40 s on the shared 2-core machine
 def test_nin_few_steps_reduce_the_loss_on_a_tiny_batch():
     rng = np.random.default_rng(3)
     model = nin(rng, dropout=0)
@@ -124,7 +122,6 @@ def test_nin_few_steps_reduce_the_loss_on_a_tiny_batch():
     assert losses[-1] < 0.7 * losses[0]
 
 
-@pytest.mark.slow   # ~5 s alone, ~40 s on the shared 2-core machine
 def test_alexnet_few_steps_reduce_the_loss_with_bit_errors():
     from bnn.errors import ErrorConfig
     from bnn.train import attach_errors
