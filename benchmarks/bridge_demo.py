@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# Run as a script, this folder comes first on sys.path, and benchmarks/datasets.py would shadow the datasets package.
+# Run as a script, this folder comes first on sys.path, and benchmarks/mtj.py would shadow the mtj package.
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 DRIVES = (1.25, 1.5, 1.75, 2.0, 2.5, 2.78)
