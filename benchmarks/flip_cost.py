@@ -1,19 +1,22 @@
 """What injecting bit errors costs: a binary layer's training forward pass with and without activation flips.
 
-    python benchmarks/flip_cost.py [--ber 0.01] [--repeats 15] [--threads 1 2] [--out FILE]
+    .venv/bin/python benchmarks/flip_cost.py [--ber 0.01] [--repeats 41] [--threads 1 2] [--out FILE]
 
 For each layer shape (LeNet-4's binary conv and dense, NiN's 5x5 and 1x1 binary convs, batch 128) it times
-`layer.forward(x, training=True)` with `activation_errors = None` and with `BitErrors(ber, ber)`: the flip mask is
-drawn and XORed into the packed activations, and the flipped activations are unpacked again for the backward pass.
---repeats interleaved runs of each after a warm-up, per Numba thread count; the overhead is computed
-from the fastest runs (the least disturbed by other processes) and, for comparison, from the medians. Prints a table, writes JSON (default
-benchmarks/results/flip_cost.json) with the load average, since the machine may be shared.
+`layer.forward(x, training=True)` with `activation_errors = None` and with `BitErrors(ber, ber)`: the flips are
+drawn and XORed into the packed activations, and the same entries of the ±1 input are negated in place for the
+backward pass (`bnn.kernels.flips.flip_bits_in_place`).  The two are interleaved in ABBA order, so that a change in
+the machine's load hits both alike, for --repeats rounds after two dropped warm-up rounds, per Numba thread count.
+The overhead is the ratio of the medians; the ratio of the fastest runs and (1 thread) of the median process CPU
+times are given beside it, since the machine may be shared.  The 1-minute load average is recorded before and after
+each row.  Prints a table and writes JSON atomically (default benchmarks/results/flip_cost.json).
 """
 import argparse
 import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,50 +37,77 @@ SHAPES = {  # name: (layer factory, input shape)
                                          (128, 96, 16, 16)),
     "NiN conv 192->192 1x1, 8x8": (lambda rng: BinaryConv2d(192, 192, 1, rng, XnorWeights()), (128, 192, 8, 8)),
 }
+WARMUP_ROUNDS = 2   # compilation (or cache load), first touch of buffers
 
 
 def timings(layer, x, errors, repeats):
-    """Seconds of `repeats` training forward passes without and with `errors`, interleaved so that a change in the
-    machine's load hits both alike. Returns (clean times, flipped times)."""
-    clean, flipped = [], []
-    for _ in range(repeats + 1):   # the first round compiles and warms caches; it is dropped
-        for model, times in ((None, clean), (errors, flipped)):
-            layer.activation_errors = model
-            start = time.perf_counter()
+    """Wall and process-CPU seconds of `repeats` training forward passes without and with `errors`, interleaved
+    ABBA. Returns {"clean": (wall list, cpu list), "flips": (wall list, cpu list)}. The flips edit x in place; it
+    stays a ±1 tensor, so the clean runs time the same work."""
+    times = {"clean": ([], []), "flips": ([], [])}
+    for r in range(WARMUP_ROUNDS + repeats):
+        for kind in (("clean", "flips") if r % 2 == 0 else ("flips", "clean")):
+            layer.activation_errors = errors if kind == "flips" else None
+            start, start_cpu = time.perf_counter(), time.process_time()
             layer.forward(x, training=True)
-            times.append(time.perf_counter() - start)
-    return clean[1:], flipped[1:]
+            wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+            if r >= WARMUP_ROUNDS:
+                times[kind][0].append(wall)
+                times[kind][1].append(cpu)
+    return times
+
+
+def measure(name, threads, ber, repeats):
+    """One table row: medians, minima and overheads of one layer shape at one thread count."""
+    make, shape = SHAPES[name]
+    rng = np.random.default_rng(0)
+    layer = make(rng)
+    x = np.where(rng.standard_normal(shape) >= 0, 1.0, -1.0).astype(np.float32)
+    load_before = os.getloadavg()[0]
+    t = timings(layer, x, BitErrors(ber, ber), repeats)
+    (clean, clean_cpu), (flips, flips_cpu) = t["clean"], t["flips"]
+    med = statistics.median
+    return dict(layer=name, threads=threads, load_before=load_before, load_after=os.getloadavg()[0],
+                clean_median_s=med(clean), flips_median_s=med(flips), clean_min_s=min(clean), flips_min_s=min(flips),
+                overhead_median=med(flips) / med(clean) - 1, overhead_min=min(flips) / min(clean) - 1,
+                overhead_cpu_median=med(flips_cpu) / med(clean_cpu) - 1)
+
+
+def write_json_atomically(path, data):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as tmp:
+        json.dump(data, tmp, indent=1)
+    os.replace(tmp.name, path)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ber", type=float, default=0.01)
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=41)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "flip_cost.json"))
     args = parser.parse_args(argv)
 
+    print(f"BER {args.ber}; {args.repeats} ABBA-interleaved runs each; overhead = ratio of medians - 1 "
+          f"(of the fastest runs, and of median CPU times, beside it)")
+    print(f"{'layer':36s} {'threads':>7s} {'load':>9s} {'clean ms':>9s} {'flips ms':>9s} {'overhead':>9s} "
+          f"{'(min)':>7s} {'(cpu)':>7s}")
     rows = []
-    print(f"load average {os.getloadavg()[0]:.1f}; BER {args.ber}; {args.repeats} interleaved runs each; "
-          f"overhead from the fastest runs (least disturbed by other processes) and from the medians")
-    print(f"{'layer':36s} {'threads':>7s} {'clean ms':>9s} {'flips ms':>9s} {'overhead':>9s} {'(median)':>9s}")
     for threads in args.threads:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        for name, (make, shape) in SHAPES.items():
-            rng = np.random.default_rng(0)
-            layer = make(rng)
-            x = np.where(rng.standard_normal(shape) >= 0, 1.0, -1.0).astype(np.float32)
-            clean, flipped = timings(layer, x, BitErrors(args.ber, args.ber), args.repeats)
-            overhead = min(flipped) / min(clean) - 1
-            overhead_median = statistics.median(flipped) / statistics.median(clean) - 1
-            rows.append(dict(layer=name, threads=threads, clean_min_s=min(clean), flips_min_s=min(flipped),
-                             clean_median_s=statistics.median(clean), flips_median_s=statistics.median(flipped),
-                             overhead=overhead, overhead_median=overhead_median))
-            print(f"{name:36s} {threads:7d} {1e3 * min(clean):9.2f} {1e3 * min(flipped):9.2f} "
-                  f"{100 * overhead:8.1f}% {100 * overhead_median:8.1f}%")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(dict(ber=args.ber, repeats=args.repeats, load_average=os.getloadavg()[0],
-                                              rows=rows), indent=1))
+        for name in SHAPES:
+            row = measure(name, threads, args.ber, args.repeats)
+            rows.append(row)
+            print(f"{name:36s} {threads:7d} {row['load_before']:4.1f}-{row['load_after']:<4.1f} "
+                  f"{1e3 * row['clean_median_s']:9.2f} {1e3 * row['flips_median_s']:9.2f} "
+                  f"{100 * row['overhead_median']:8.1f}% {100 * row['overhead_min']:6.1f}% "
+                  f"{100 * row['overhead_cpu_median']:6.1f}%")
+    worst = max(rows, key=lambda row: row["overhead_median"])
+    print(f"largest median overhead: {100 * worst['overhead_median']:.1f}% ({worst['layer']}, "
+          f"{worst['threads']} thread(s))")
+    write_json_atomically(args.out, dict(ber=args.ber, repeats=args.repeats, numba_version=numba.__version__,
+                                         numpy_version=np.__version__, cpus=os.cpu_count(), rows=rows))
     print(f"wrote {args.out}")
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bnn.kernels import flip_bits
+from bnn.kernels.flips import flip_bits_in_place
 
 ROUNDINGS = ("deterministic", "stochastic")
 
@@ -53,6 +54,8 @@ class BitErrors:
     """Write errors of one memory array: the flip probabilities of stored +1 and -1 bits.
 
     `apply(packed, nbits, rng, training)` returns the packed words as read back (a new array; tail bits untouched).
+    `apply_to_activations(packed, x, rng, training)` does the same to a binary layer's packed input in place and
+    returns the ±1 input as read back (see there).  Both draw the same flips from the same Generator state.
     """
     p_pos_to_neg: float = 0.0
     p_neg_to_pos: float = 0.0
@@ -70,6 +73,21 @@ class BitErrors:
         if not self.active or not (training or self.at_test):
             return packed
         return flip_bits(packed, nbits, self.p_pos_to_neg, self.p_neg_to_pos, rng)
+
+    def apply_to_activations(self, packed, x, rng, training):
+        """Corrupt the activations a binary layer is about to multiply; returns x as read back.
+
+        x: (N, nbits, ...) ±1 float input; packed: its signs packed along axis 1 into a last word axis,
+        (N, ..., ceil(nbits/64)) uint64, as the binary layers pack it.  The flipped bits are XORed into `packed`
+        in place and the same entries of x are negated: in x itself when it is a writeable C-contiguous array
+        (the activation memory is what the errors corrupt, and copying x would cost more than the flips), in a
+        copy otherwise.
+        """
+        if not self.active or not (training or self.at_test):
+            return x
+        x = np.require(x, requirements=("C", "W"))
+        flip_bits_in_place(packed, x, 1, self.p_pos_to_neg, self.p_neg_to_pos, rng)
+        return x
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,23 @@
 """BinaryConv2d and BinaryDense: ±1 activations times binary weights through the XNOR-popcount kernels.
 
 Forward: the input must be the ±1 output of a Sign layer. It is packed into uint64 words (bit 1 = +1), then
-  [optional] `activation_errors.apply(packed, nbits, rng, training) -> packed` edits the packed words: this is
-  where a bit-error model (an unreliable memory holding the activations) acts, between writing and the XNOR read;
-  the XNOR-popcount product with the packed sign(W) gives integers, scaled by alpha per output unit (XNOR-Net
-  weights) and shifted by the float bias.
-Backward: float matrix products of the ±1 tensors that the forward actually used (the input after any flips,
-  unpacked again) and W_b = alpha * sign(W). The gradient w.r.t. the input is therefore the straight-through
+  [optional] `activation_errors.apply_to_activations(packed, x, rng, training) -> x` flips bits of the packed words
+  in place and negates the same entries of x: this is where a bit-error model (an unreliable memory holding the
+  activations) acts, between writing and the XNOR read. x is edited in place when it is a writeable C-contiguous
+  array (a Sign layer's output is): the input array *is* the corrupted memory, and the layer's caller gets it back
+  corrupted. The XNOR-popcount product with the packed sign(W) gives integers, scaled by alpha per output unit
+  (XNOR-Net weights) and shifted by the float bias.
+Backward: float matrix products of the ±1 tensors that the forward actually used (the input after any flips)
+  and W_b = alpha * sign(W). The gradient w.r.t. the input is therefore the straight-through
   estimator of the clean sign: it passes through the flip, as in the paper's code. dL/dW_b becomes dL/dW (the
   latent weights) by the weight scheme (see binary_weights.py).
-Weight errors: `weight_errors` (same protocol, applied to the packed sign(W), nbits = C or D) corrupts the weights the
-  forward pass reads; the backward pass uses the clean W_b (the latent weights are what the optimizer owns).
+Weight errors: `weight_errors.apply(packed, nbits, rng, training) -> packed` (a new array; applied to the packed
+  sign(W), nbits = C or D) corrupts the weights the forward pass reads; the backward pass uses the clean W_b (the
+  latent weights are what the optimizer owns).
 """
 import numpy as np
 
-from ..kernels.bitpack import (pack_conv_input, pack_conv_weights, pack_signs, unpack_conv_input,
-                               unpack_signs)
+from ..kernels.bitpack import pack_conv_input, pack_conv_weights, pack_signs
 from ..kernels.conv import binary_conv2d_packed
 from ..kernels.gemm import xnor_gemm
 from .base import Layer
@@ -53,11 +55,9 @@ class _BinaryLayer(Layer):
         if not np.all(np.abs(x) == 1):
             raise ValueError(f"{self.name} ({self.describe()}): input must be ±1 (the output of a Sign layer)")
         signs, alpha = self.binary_weight()
-        packed, nbits = self._pack_input(x)
-        if self.activation_errors is not None:
-            read_back = self.activation_errors.apply(packed, nbits, self.rng, training)
-            if read_back is not packed:   # bits may have flipped: the backward must see what was multiplied
-                packed, x = read_back, self._unpack_input(read_back, nbits, x.dtype)
+        packed = self._pack_input(x)[0]
+        if self.activation_errors is not None:   # flips packed in place; x becomes what was multiplied
+            x = self.activation_errors.apply_to_activations(packed, x, self.rng, training)
         out = self._xnor(packed, self._pack_weights(signs, training))
         shape = (1, -1) + (1,) * (out.ndim - 2)
         if alpha is not None:
@@ -82,8 +82,8 @@ class BinaryConv2d(ConvGeometry, _BinaryLayer):
     (not -1), exactly as the float convolution of zero-padded ±1 input; the kernel skips them.
 
     weights: an XnorWeights or BinaryNetWeights scheme. rng: the run's Generator (initialization, and handed to
-    `activation_errors`). activation_errors: None, or an object with apply(packed (N, H, W, CW) uint64, nbits=C,
-    rng, training) -> packed of the same shape with tail bits kept 0.
+    `activation_errors`). activation_errors: None, or an object with apply_to_activations(packed (N, H, W, CW)
+    uint64, x (N, C, H, W), rng, training) -> x as read back, flipping packed in place (tail bits kept 0).
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, rng, weights, stride=1, padding=0, weight_std=0.05,
@@ -98,9 +98,6 @@ class BinaryConv2d(ConvGeometry, _BinaryLayer):
     def _pack_input(self, x):
         return pack_conv_input(x), self.in_channels
 
-    def _unpack_input(self, packed, nbits, dtype):
-        return unpack_conv_input(packed, nbits, dtype)
-
     def _pack_signs_of_weights(self, signs):
         return pack_conv_weights(signs), self.in_channels
 
@@ -112,8 +109,8 @@ class BinaryConv2d(ConvGeometry, _BinaryLayer):
 
 
 class BinaryDense(DenseGeometry, _BinaryLayer):
-    """Binary dense layer: (N, D) ±1 -> (N, M) float. activation_errors.apply gets packed (N, ceil(D/64)) uint64
-    and nbits = D. Other arguments as BinaryConv2d."""
+    """Binary dense layer: (N, D) ±1 -> (N, M) float. activation_errors.apply_to_activations gets packed
+    (N, ceil(D/64)) uint64 and x (N, D). Other arguments as BinaryConv2d."""
 
     def __init__(self, in_features, out_features, rng, weights, weight_std=0.05, bias=True):
         Layer.__init__(self)
@@ -125,9 +122,6 @@ class BinaryDense(DenseGeometry, _BinaryLayer):
 
     def _pack_input(self, x):
         return pack_signs(x, axis=1)
-
-    def _unpack_input(self, packed, nbits, dtype):
-        return unpack_signs(packed, nbits, axis=1, dtype=dtype)
 
     def _pack_signs_of_weights(self, signs):
         return pack_signs(signs, axis=1)

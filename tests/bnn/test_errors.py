@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from bnn.errors import BitErrors, ErrorConfig, check_probability, stochastic_sign
-from bnn.kernels import pack_signs, unpack_signs
+from bnn.kernels import pack_conv_input, pack_signs, unpack_conv_input, unpack_signs
 
 ALPHA = 1e-3
 
@@ -104,3 +104,34 @@ def test_rates_per_layer_per_direction_and_per_epoch():
     assert [scheduled.rates(0, e)[0] for e in (0, 1, 2, 4, 5, 9)] == [0.1, 0.1, 0.0, 0.0, 0.05, 0.05]
     with pytest.raises(ValueError, match="rounding"):
         ErrorConfig(rounding="nearest")
+
+
+@pytest.mark.parametrize("p_pos_to_neg, p_neg_to_pos", [(0.01, 0.01), (0.2, 0.05)])
+def test_activations_read_back_in_place_are_the_flips_of_apply(p_pos_to_neg, p_neg_to_pos):
+    """apply_to_activations edits the layer's packed input and its ±1 input in place, with the flips `apply` draws
+    from the same seed; the number of flipped activations is binomial."""
+    errors = BitErrors(p_pos_to_neg, p_neg_to_pos)
+    x = np.where(np.random.default_rng(2).random((128, 96, 6, 6)) < 0.5, -1.0, 1.0).astype(np.float32)
+    clean = x.copy()
+    packed = pack_conv_input(x)
+    want = errors.apply(packed, 96, np.random.default_rng(9), training=True)
+    assert errors.apply_to_activations(packed, x, np.random.default_rng(9), training=True) is x
+    np.testing.assert_array_equal(packed, want)
+    np.testing.assert_array_equal(x, unpack_conv_input(want, 96))
+    pos = clean > 0
+    for stored, p in ((pos, p_pos_to_neg), (~pos, p_neg_to_pos)):
+        flips = int(np.sum(x[stored] != clean[stored]))
+        assert stats.binomtest(flips, int(stored.sum()), p).pvalue > ALPHA, f"{flips} flips at p={p}"
+
+
+def test_activations_read_back_leave_read_only_input_alone_and_skip_evaluation():
+    errors = BitErrors(0.1, 0.1)
+    x = np.where(np.random.default_rng(4).random((8, 70)) < 0.5, -1.0, 1.0).astype(np.float32)
+    packed, nbits = pack_signs(x, axis=1)
+    clean_packed = packed.copy()
+    assert errors.apply_to_activations(packed, x, np.random.default_rng(1), training=False) is x
+    np.testing.assert_array_equal(packed, clean_packed)
+    x.flags.writeable = False
+    read_back = errors.apply_to_activations(packed, x, np.random.default_rng(1), training=True)
+    assert read_back is not x and not np.array_equal(read_back, x)
+    np.testing.assert_array_equal(read_back, unpack_signs(packed, nbits, axis=1))

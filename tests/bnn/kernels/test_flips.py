@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bnn.kernels import flip_bits, flip_mask, n_words, pack_signs, tail_mask, unpack_signs
+from bnn.kernels import flip_bits, flip_mask, n_words, pack_conv_input, pack_signs, tail_mask, unpack_conv_input
 from bnn.kernels import reference as ref
-from bnn.kernels.flips import bernoulli_positions, binary_digits, compare_digits, set_bits
+from bnn.kernels import unpack_signs
+from bnn.kernels.flips import (apply_flips, apply_flips_numpy, binary_digits, compare_digits, flip_bits_in_place,
+                               xor_at_gaps, xor_at_gaps_numpy)
 
 # Two-sided binomial tests at significance ALPHA with fixed seeds: a correct sampler fails one with probability
 # ALPHA for a random seed; with the seeds fixed the outcome is deterministic.
@@ -96,15 +98,109 @@ def test_compare_digits_matches_twin_including_an_exhausted_pool(q, pool_size):
     np.testing.assert_array_equal(got[:stop], want[:stop])
 
 
-def test_set_bits_matches_twin():
-    rows, nbits = 9, 130
-    positions = bernoulli_positions(rows * nbits, 0.2, np.random.default_rng(4))
-    assert np.all(np.diff(positions) > 0) and positions[0] >= 0 and positions[-1] < rows * nbits
-    got = np.zeros((rows, n_words(nbits)), np.uint64)
-    want = np.zeros_like(got)
-    set_bits(positions, rows, nbits, got)
-    ref.set_bits(positions, rows, nbits, want)
-    np.testing.assert_array_equal(got, want)
+def geometric_positions(total, q, rng):
+    """The sparse sampler as first written (and used for the committed sweeps): chunks of rng.geometric gaps."""
+    chunks, last = [], -1
+    while True:
+        expected = (total - 1 - last) * q
+        size = int(expected + 6.0 * np.sqrt(expected) + 16)
+        positions = last + np.cumsum(np.minimum(rng.geometric(q, size), total + 1))
+        chunks.append(positions[positions < total])
+        if chunks[-1].size < size:
+            return np.concatenate(chunks)
+        last = int(positions[-1])
+
+
+@pytest.mark.parametrize("q", [1e-5, 1e-3, 0.01, 0.0155])
+def test_sparse_masks_are_those_of_numpys_geometric_draw_for_draw(q):
+    """Same seed, same flips as the sampler of the committed sweeps (gaps from rng.geometric, which inverts
+    ceil(E / -log1p(-q)) for q < 1/3, as the kernel does with the same exponentials)."""
+    rows, nbits = 300, 333
+    want = np.zeros((rows, n_words(nbits)), np.uint64)
+    ref.set_bits(geometric_positions(rows * nbits, q, np.random.default_rng(8)), rows, nbits, want)
+    np.testing.assert_array_equal(flip_mask(want.shape, nbits, q, np.random.default_rng(8)), want)
+    np.testing.assert_array_equal(np.ceil(np.random.default_rng(2).standard_exponential(10**5) / -np.log1p(-q)),
+                                  np.random.default_rng(2).geometric(q, 10**5))
+
+
+def pm1(rng, shape, dtype=np.float32):
+    return np.where(rng.random(shape) < 0.5, -1.0, 1.0).astype(dtype)
+
+
+@pytest.mark.parametrize("with_x", [True, False])
+@pytest.mark.parametrize("q, last, n_exp, past_the_end", [(0.01, -1, 5, False), (0.01, -1, 5000, True),
+                                                          (0.2, 117, 30, False), (0.2, 117, 500, True),
+                                                          (1e-300, -1, 5, True)])
+def test_xor_at_gaps_matches_twin(with_x, q, last, n_exp, past_the_end):
+    """Chunks inside the array and chunks running past its end, from the start or from a given last position;
+    a zero exponential (a repeated position) must not flip the bit back."""
+    rng = np.random.default_rng(n_exp)
+    a, nbits, inner = 3, 70, 5
+    exponentials = rng.standard_exponential(n_exp)
+    exponentials[1] = 0.0
+    lam = -np.log1p(-q)
+    words = rng.integers(0, 2**63, (a * inner, n_words(nbits)), dtype=np.uint64) & tail_mask(nbits)
+    x = pm1(rng, (a, nbits, inner)) if with_x else None
+    got_words, want_words = words.copy(), words.copy()
+    got_x, want_x = (None, None) if x is None else (x.copy(), x.copy())
+    stop = xor_at_gaps(exponentials, lam, last, nbits, got_words, got_x)
+    assert stop == xor_at_gaps_numpy(exponentials, lam, last, nbits, want_words, want_x)
+    np.testing.assert_array_equal(got_words, want_words)
+    if with_x:
+        np.testing.assert_array_equal(got_x, want_x)
+    assert not np.array_equal(got_words, words) or q < 1e-100
+    assert (stop == a * inner * nbits) == past_the_end
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_apply_flips_matches_twin(dtype):
+    rng = np.random.default_rng(6)
+    a, nbits, inner = 4, 130, 3
+    mask = flip_mask((a * inner, n_words(nbits)), nbits, 0.3, rng)
+    packed = pack_signs(rng.standard_normal((a * inner, nbits)))[0]
+    x = pm1(rng, (a, nbits, inner), dtype)
+    got_packed, want_packed, got_x, want_x = packed.copy(), packed.copy(), x.copy(), x.copy()
+    apply_flips(mask, got_packed, got_x)
+    apply_flips_numpy(mask, want_packed, want_x)
+    np.testing.assert_array_equal(got_packed, want_packed)
+    np.testing.assert_array_equal(got_x, want_x)
+    np.testing.assert_array_equal(got_packed, packed ^ mask)
+
+
+@pytest.mark.parametrize("p_pos_to_neg, p_neg_to_pos", [(0.01, 0.01), (1e-4, 1e-4), (0.2, 0.2), (0.995, 0.995),
+                                                       (0.01, 0.002), (0.3, 0.0)])
+@pytest.mark.parametrize("layout", ["conv", "dense"])
+def test_flip_bits_in_place_makes_the_flips_of_flip_bits_in_packed_and_x(p_pos_to_neg, p_neg_to_pos, layout):
+    """Every sampler (sparse, bit-sliced, complemented, asymmetric), both layouts the binary layers use."""
+    rng = np.random.default_rng(5)
+    if layout == "conv":
+        x = pm1(rng, (6, 70, 5, 3))
+        packed, unpack = pack_conv_input(x), lambda words: unpack_conv_input(words, 70)
+    else:
+        x = pm1(rng, (40, 130))
+        packed, unpack = pack_signs(x, axis=1)[0], lambda words: unpack_signs(words, 130, axis=1)
+    want = flip_bits(packed, x.shape[1], p_pos_to_neg, p_neg_to_pos, np.random.default_rng(11))
+    flip_bits_in_place(packed, x, 1, p_pos_to_neg, p_neg_to_pos, np.random.default_rng(11))
+    np.testing.assert_array_equal(packed, want)
+    np.testing.assert_array_equal(x, unpack(want))
+
+
+def test_flip_bits_in_place_rejects_what_it_cannot_edit():
+    rng = np.random.default_rng(0)
+    x = pm1(rng, (4, 70, 3, 3))
+    packed = pack_conv_input(x)
+    with pytest.raises(ValueError, match="x must be a C-contiguous, writeable"):
+        flip_bits_in_place(packed, x[:, :, ::2], 1, 0.1, 0.1, rng)
+    read_only = x.copy()
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        flip_bits_in_place(packed, read_only, 1, 0.1, 0.1, rng)
+    with pytest.raises(ValueError, match=r"packed must be a C-contiguous uint64 array of shape \(4, 3, 3, 2\)"):
+        flip_bits_in_place(packed[:, :2], x, 1, 0.1, 0.1, rng)
+    with pytest.raises(ValueError, match="axis 4 is out of range"):
+        flip_bits_in_place(packed, x, 4, 0.1, 0.1, rng)
+    with pytest.raises(ValueError, match="p_neg_to_pos must be a probability"):
+        flip_bits_in_place(packed, x, 1, 0.1, 2.0, rng)
 
 
 def test_flip_bits_deterministic_extremes():

@@ -4,6 +4,7 @@ the packed bits."""
 import numpy as np
 import pytest
 
+from bnn.errors import BitErrors
 from bnn.kernels.bitpack import pack_signs, unpack_signs
 from bnn.layers import BinaryConv2d, BinaryDense, BinaryNetWeights, XnorWeights
 from bnn.layers.conv import conv2d_backward, conv2d_forward
@@ -127,6 +128,10 @@ class FlipAll:
         signs = unpack_signs(packed, nbits, axis=-1)
         return pack_signs(-signs, axis=-1)[0]
 
+    def apply_to_activations(self, packed, x, rng, training):
+        packed[...] = self.apply(packed, x.shape[1], rng, training)
+        return -x
+
 
 @pytest.mark.parametrize("kind", ["conv", "dense"])
 def test_activation_error_hook_flips_the_bits_and_the_backward_uses_them(rng, kind):
@@ -146,6 +151,28 @@ def test_activation_error_hook_flips_the_bits_and_the_backward_uses_them(rng, ki
     nbits = 70
     words = (2, 5, 5, 2) if kind == "conv" else (3, 2)
     assert layer.activation_errors.calls == [(words, nbits, True)]
+
+
+@pytest.mark.parametrize("kind", ["conv", "dense"])
+def test_bit_errors_corrupt_the_input_array_and_the_layer_computes_with_it(rng, kind):
+    """With BitErrors the input array comes back as read back (flipped in place), and forward and backward are
+    those of an error-free layer given that array."""
+    if kind == "conv":
+        layer, x = conv_layer(rng, XnorWeights()), pm1(rng, (4, 70, 5, 5))
+    else:
+        layer, x = BinaryDense(70, 4, rng, XnorWeights(), weight_std=0.5), pm1(rng, (6, 70))
+    clean = x.copy()
+    layer.activation_errors = BitErrors(0.05, 0.05)
+    out = layer.forward(x, True)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dx = layer.backward(dout)
+    grads = {k: v.copy() for k, v in layer.grads.items()}
+    assert not np.array_equal(x, clean) and np.all(np.abs(x) == 1)
+    layer.activation_errors = None
+    np.testing.assert_array_equal(layer.forward(x.copy(), True), out)
+    np.testing.assert_array_equal(layer.backward(dout), dx)
+    for key, grad in grads.items():
+        np.testing.assert_array_equal(layer.grads[key], grad, err_msg=key)
 
 
 def test_weight_error_hook_changes_the_forward_only(rng):
