@@ -1,4 +1,5 @@
-"""Plain-NumPy twins of the Numba kernels: slow, obviously correct, and compared with them bit for bit in tests.
+"""Plain-NumPy twins of the Numba kernels: slow, obviously correct, and compared with them bit for bit in tests
+(batch normalization within float32 rounding: its kernel sums in float64 in its own order).
 
 They share no code with the kernels beyond the bit convention of :mod:`bnn.kernels.bitpack`.
 """
@@ -83,6 +84,76 @@ def binary_conv2d(x, w, stride=1, padding=0):
     out = cols @ sign(w).reshape(o, -1).T
     oh, ow = (x.shape[2] + 2 * padding - kh) // stride + 1, (x.shape[3] + 2 * padding - kw) // stride + 1
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2).astype(np.float32)
+
+
+def _window_cells(x_padded, k, stride, oh, ow):
+    """Yield (offset dy*k + dx, view (N, C, OH, OW)) for the k*k cells of every pooling window."""
+    for dy in range(k):
+        for dx in range(k):
+            yield dy * k + dx, x_padded[:, :, dy:dy + stride * (oh - 1) + 1:stride, dx:dx + stride * (ow - 1) + 1:stride]
+
+
+def maxpool2d(x, k, stride, padding):
+    """Twin of pool.maxpool2d: k*k whole-array passes over the -inf-padded input, strict > so ties keep the
+    earlier cell."""
+    oh, ow = (x.shape[2] + 2 * padding - k) // stride + 1, (x.shape[3] + 2 * padding - k) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=-np.inf)
+    out = np.full(x.shape[:2] + (oh, ow), -np.inf, x.dtype)
+    winner = np.zeros(out.shape, np.uint8 if k * k <= 256 else np.int32)
+    for i, view in _window_cells(xp, k, stride, oh, ow):
+        better = (view > out) | (np.isnan(view) & ~np.isnan(out))
+        out[better], winner[better] = view[better], i
+    return out, winner
+
+
+def maxpool2d_backward(dout, winner, input_shape, k, stride, padding):
+    """Twin of pool.maxpool2d_backward: scatter into the padded input one window cell at a time, then crop."""
+    n, c, h, w = input_shape
+    dxp = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dout.dtype)
+    planes = np.ix_(range(n), range(c))
+    for oy in range(dout.shape[2]):   # windows in the kernel's order, so overlapping windows sum alike
+        for ox in range(dout.shape[3]):
+            cell = winner[:, :, oy, ox].astype(np.int64)
+            dxp[planes + (oy * stride + cell // k, ox * stride + cell % k)] += dout[:, :, oy, ox]
+    return dxp[:, :, padding:padding + h, padding:padding + w]
+
+
+def avgpool2d(x, k, stride, padding):
+    """Twin of pool.avgpool2d: sum the k*k zero-padded window cells as whole arrays, divide by k*k."""
+    oh, ow = (x.shape[2] + 2 * padding - k) // stride + 1, (x.shape[3] + 2 * padding - k) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    out = np.zeros(x.shape[:2] + (oh, ow), x.dtype)
+    for _, view in _window_cells(xp, k, stride, oh, ow):
+        out += view
+    return out / x.dtype.type(k * k)
+
+
+def avgpool2d_backward(dout, input_shape, k, stride, padding):
+    """Twin of pool.avgpool2d_backward: add dout / k*k into every window cell, one cell offset at a time."""
+    n, c, h, w = input_shape
+    dxp = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dout.dtype)
+    for _, view in _window_cells(dxp, k, stride, *dout.shape[2:]):
+        view += dout / dout.dtype.type(k * k)
+    return dxp[:, :, padding:padding + h, padding:padding + w]
+
+
+def batchnorm_train(x3, gamma, beta, eps):
+    """Twin of batchnorm.batchnorm_train in float64 NumPy: (out, xhat, mean, var, inv_std)."""
+    x = np.asarray(x3, np.float64)
+    mean, var = x.mean(axis=(0, 2)), x.var(axis=(0, 2))
+    inv_std = 1 / np.sqrt(var + eps)
+    xhat = (x - mean[:, None]) * inv_std[:, None]
+    out = xhat if gamma is None else xhat * gamma[:, None] + beta[:, None]
+    return out, xhat, mean, var, inv_std
+
+
+def batchnorm_train_backward(dout3, xhat, scale):
+    """Twin of batchnorm.batchnorm_train_backward in float64 NumPy: (dx, dgamma, dbeta)."""
+    d, xhat = np.asarray(dout3, np.float64), np.asarray(xhat, np.float64)
+    m = d.shape[0] * d.shape[2]
+    dbeta, dgamma = d.sum(axis=(0, 2)), (d * xhat).sum(axis=(0, 2))
+    dx = scale[:, None] * (d - dbeta[:, None] / m - xhat * dgamma[:, None] / m)
+    return dx, dgamma, dbeta
 
 
 def set_bits(positions, rows, nbits, mask):

@@ -6,38 +6,30 @@ running statistics.
 """
 import numpy as np
 
+from ..kernels.batchnorm import batchnorm_train, batchnorm_train_backward
 from .base import Layer, check_input
 
 
 def _per_channel(x):
-    """x (N, C) or (N, C, H, W) as a (N, C, L) view, L = H*W (or 1): per-channel sums become einsum reductions,
-    which run in one pass over memory (the layer is bandwidth-bound)."""
+    """x (N, C) or (N, C, H, W) as a (N, C, L) view, L = H*W (or 1)."""
     return x.reshape(x.shape[0], x.shape[1], -1)
 
 
 def batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum, eps, training):
     """x: (N, C) or (N, C, H, W); gamma, beta: (C,) or None (no affine); running_*: (C,), updated in place
-    when training. Returns (out, cache)."""
-    x3 = _per_channel(x)
-    m = x3.shape[0] * x3.shape[2]
-    if training:
-        mean = np.einsum("ncl->c", x3) / m
-        xhat = x3 - mean[:, None]
-        var = np.einsum("ncl,ncl->c", xhat, xhat) / m
-        running_mean *= 1 - momentum
-        running_mean += momentum * mean
-        running_var *= 1 - momentum
-        running_var += momentum * var * (m / max(m - 1, 1))
-    else:
-        mean, var = running_mean, running_var
-        xhat = x3 - mean.astype(x.dtype)[:, None]
-    inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype)
-    xhat *= inv_std[:, None]
-    if gamma is None:
-        out = xhat
-    else:
-        out = xhat * gamma[:, None]
-        out += beta[:, None]
+    when training. Returns (out, cache); the cache is None in evaluation mode (nothing to differentiate)."""
+    if not training:
+        inv_std = 1 / np.sqrt(running_var.astype(np.float64) + eps)
+        scale = inv_std if gamma is None else gamma * inv_std
+        shift = -running_mean * scale if beta is None else beta - running_mean * scale
+        out = _per_channel(x) * scale.astype(x.dtype)[:, None] + shift.astype(x.dtype)[:, None]
+        return out.reshape(x.shape), None
+    out, xhat, mean, var, inv_std = batchnorm_train(_per_channel(x), gamma, beta, eps)
+    m = xhat.shape[0] * xhat.shape[2]
+    running_mean *= 1 - momentum
+    running_mean += momentum * mean
+    running_var *= 1 - momentum
+    running_var += momentum * var * (m / max(m - 1, 1))
     return out.reshape(x.shape), (xhat, inv_std, gamma)
 
 
@@ -47,18 +39,14 @@ def batchnorm_backward(dout, cache):
     With xhat = (x - mean) / std over m = N*H*W values per channel and g = gamma (1 without affine):
     dx = g * inv_std * (dout - sum(dout) / m - xhat * sum(dout * xhat) / m).
     """
+    if cache is None:
+        raise RuntimeError("BatchNorm backward needs a training-mode forward pass first (evaluation keeps no cache)")
     xhat, inv_std, gamma = cache
-    d3 = _per_channel(dout)
-    m = d3.shape[0] * d3.shape[2]
-    dbeta = np.einsum("ncl->c", d3)
-    dgamma = np.einsum("ncl,ncl->c", d3, xhat)
     scale = inv_std if gamma is None else gamma * inv_std
-    dx = d3 * scale[:, None]
-    dx -= xhat * (scale * dgamma / m)[:, None]
-    dx -= (scale * dbeta / m)[:, None]
+    dx, dgamma, dbeta = batchnorm_train_backward(_per_channel(dout), xhat, scale)
     if gamma is None:
         return dx.reshape(dout.shape), None, None
-    return dx.reshape(dout.shape), dgamma, dbeta
+    return dx.reshape(dout.shape), dgamma.astype(gamma.dtype), dbeta.astype(gamma.dtype)
 
 
 class BatchNorm(Layer):

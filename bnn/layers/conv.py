@@ -3,8 +3,14 @@ algebra that the binary convolution's backward pass reuses)."""
 import numpy as np
 
 from ..kernels.im2col import col2im, conv_output_size, im2col
+from ..parallel import chunks, parallel_map
 from .base import Layer, check_input, pair
 from .dense import init_normal
+
+
+# Images per piece of work: the float columns of 32 images stay in cache between im2col and the matrix products, and
+# the per-chunk weight gradients are summed in chunk order, so the result does not depend on the thread count.
+IMAGES_PER_CHUNK = 32
 
 
 def conv2d_forward(x, w, b, stride, padding):
@@ -12,15 +18,24 @@ def conv2d_forward(x, w, b, stride, padding):
     Returns out (N, O, OH, OW) and cache. Zero padding.
 
     Per image, out_n = W (O x K) @ cols_n^T (K x L) with L = OH*OW output pixels and K = C*KH*KW: one stacked
-    matrix product that writes NCHW directly (no transpose pass over the output)."""
+    matrix product that writes NCHW directly (no transpose pass over the output). Chunks of images run in parallel
+    (bnn.parallel); the cache keeps each chunk's columns for the backward pass."""
     o, _, kh, kw = w.shape
     n, _, h, wd = x.shape
     oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(wd, kw, stride, padding)
-    cols = im2col(x, kh, kw, stride, padding)
-    out = np.matmul(w.reshape(o, -1), cols.reshape(n, oh * ow, -1).transpose(0, 2, 1))
+    w_mat = w.reshape(o, -1)
+    out = np.empty((n, o, oh * ow), np.result_type(x, w))
+    parts = chunks(n, IMAGES_PER_CHUNK)
+
+    def forward_chunk(part):
+        cols = im2col(x[part], kh, kw, stride, padding)
+        np.matmul(w_mat, cols.reshape(-1, oh * ow, w_mat.shape[1]).transpose(0, 2, 1), out=out[part])
+        return cols
+
+    cols = parallel_map(forward_chunk, parts)
     if b is not None:
         out += b[:, None]
-    return out.reshape(n, o, oh, ow), (cols, x.shape, w, stride, padding)
+    return out.reshape(n, o, oh, ow), (parts, cols, x.shape, w, stride, padding)
 
 
 def conv2d_backward(dout, cache, need_dx=True):
@@ -28,36 +43,41 @@ def conv2d_backward(dout, cache, need_dx=True):
 
     dW = sum_n dout_n (O x L) @ cols_n (L x K); dcols_n = dout_n^T @ W; dx = col2im(dcols) (the adjoint of im2col
     sums the overlapping windows)."""
-    cols, x_shape, w, stride, padding = cache
+    parts, cols, x_shape, w, stride, padding = cache
     o, _, kh, kw = w.shape
-    n = dout.shape[0]
-    d3 = dout.reshape(n, o, -1)
-    cols3 = cols.reshape(n, d3.shape[2], -1)
-    dw = np.matmul(d3, cols3).sum(axis=0).reshape(w.shape)
-    db = np.einsum("nol->o", d3)
-    dx = None
-    if need_dx:
-        dcols = np.matmul(d3.transpose(0, 2, 1), w.reshape(o, -1)).reshape(cols.shape)
-        dx = col2im(dcols, x_shape, kh, kw, stride, padding)
-    return dx, dw, db
+    d3 = dout.reshape(dout.shape[0], o, -1)
+    w_mat = w.reshape(o, -1)
+    dx = np.empty(x_shape, np.result_type(dout, w)) if need_dx else None
+
+    def backward_chunk(i):
+        d, c = d3[parts[i]], cols[i].reshape(len(d3[parts[i]]), d3.shape[2], -1)
+        if need_dx:
+            dcols = np.matmul(d.transpose(0, 2, 1), w_mat)
+            dx[parts[i]] = col2im(dcols.reshape(-1, w_mat.shape[1]), dx[parts[i]].shape, kh, kw, stride, padding)
+        return np.matmul(d, c).sum(axis=0)
+
+    dw = sum(parallel_map(backward_chunk, range(len(parts))))
+    return dx, dw.reshape(w.shape), np.einsum("nol->o", d3)
 
 
-def conv2d_backward_chunked(dout, x, w, stride, padding, need_dx=True, images_per_chunk=32):
+def conv2d_backward_chunked(dout, x, w, stride, padding, need_dx=True, images_per_chunk=IMAGES_PER_CHUNK):
     """The same gradients as conv2d_backward, from the input x instead of cached columns: im2col, the two matrix
-    products and col2im run on a few images at a time, so the columns stay in cache instead of making a round trip
-    through memory (the binary layers use this: they never build float columns in the forward pass).
+    products and col2im run on a chunk of images at a time, so the columns stay in cache instead of making a round
+    trip through memory (the binary layers use this: they never build float columns in the forward pass). Chunks
+    run in parallel (bnn.parallel).
     dout: (N, O, OH, OW), x: (N, C, H, W), w: (O, C, KH, KW). Returns (dx or None, dw, db)."""
     o, _, kh, kw = w.shape
     w_mat = w.reshape(o, -1)
-    dw = np.zeros(w_mat.shape, np.result_type(dout, x))
     dx = np.empty(x.shape, np.result_type(dout, w)) if need_dx else None
-    for start in range(0, x.shape[0], images_per_chunk):
-        part = slice(start, start + images_per_chunk)
+
+    def backward_chunk(part):
         cols = im2col(x[part], kh, kw, stride, padding)
         d = dout[part].transpose(0, 2, 3, 1).reshape(-1, o)
-        dw += d.T @ cols
         if need_dx:
             dx[part] = col2im(d @ w_mat, x[part].shape, kh, kw, stride, padding)
+        return d.T @ cols
+
+    dw = sum(parallel_map(backward_chunk, chunks(x.shape[0], images_per_chunk)))
     return dx, dw.reshape(w.shape), np.einsum("nohw->o", dout)
 
 
