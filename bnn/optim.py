@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from .kernels.adam import adam_update
+
 
 class SGD:
     """SGD with momentum (buf = momentum * buf + g; w -= lr * buf) and L2 weight decay."""
@@ -33,7 +35,8 @@ class SGD:
 
 
 class Adam:
-    """Adam (Kingma & Ba) with PyTorch's bias correction and eps placement, and L2 weight decay."""
+    """Adam (Kingma & Ba) with PyTorch's bias correction and eps placement, and L2 weight decay. The update of each
+    array is one Numba pass (bnn.kernels.adam)."""
 
     def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         self.params, self.lr = params, float(lr)
@@ -49,13 +52,8 @@ class Adam:
         step_size = self.lr / correction1
         sqrt_correction2 = math.sqrt(1 - self.beta2 ** self.t)
         for name, p in self.params.items():
-            g = grads[name] + self.weight_decay * p if self.weight_decay else grads[name]
-            m, v = self.m[name], self.v[name]
-            m *= self.beta1
-            m += (1 - self.beta1) * g
-            v *= self.beta2
-            v += (1 - self.beta2) * g * g
-            p -= step_size * m / (np.sqrt(v) / sqrt_correction2 + self.eps)
+            adam_update(p, grads[name], self.m[name], self.v[name], step_size, self.beta1, self.beta2,
+                        sqrt_correction2, self.eps, self.weight_decay)
 
     def state_dict(self):
         """(named arrays, scalars) of the optimizer state."""

