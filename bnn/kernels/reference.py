@@ -184,6 +184,11 @@ def adam_update(p, g, m, v, step_size, beta1, beta2, sqrt_correction2, eps, weig
     p -= step_size * m / (np.sqrt(v) / sqrt_correction2 + eps)
 
 
+def hardtanh_grad(dout, x):
+    """Twin of activation.hardtanh_grad."""
+    return dout * (np.abs(x) < 1)
+
+
 def set_bits(positions, rows, nbits, mask):
     """Twin of flips.set_bits: OR single bits into mask (rows, words) in place."""
     positions = np.asarray(positions, np.int64)

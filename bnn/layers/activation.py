@@ -2,6 +2,7 @@
 Dropout and Flatten."""
 import numpy as np
 
+from ..kernels.activation import hardtanh_grad, sign
 from .base import Layer, check_input
 
 
@@ -18,15 +19,14 @@ def relu_backward(dout, mask):
 def sign_forward(x):
     """Binarize activations: x (any shape) -> xb in {-1, +1}, same dtype. sign(0) = +1 by convention
     (the bit packing stores x >= 0 as bit 1, so the float and packed paths agree on zeros)."""
-    one = x.dtype.type(1)
-    return np.where(x >= 0, one, -one), x
+    return sign(x), x
 
 
 def sign_backward(dout, x):
     """Straight-through estimator: the derivative of hard-tanh(x) = clip(x, -1, 1). The gradient passes where
     |x| < 1 and is blocked where the input is saturated, so pre-activations far from 0 stop moving instead of
     drifting without bound (the sign's own derivative is zero almost everywhere)."""
-    return dout * (np.abs(x) < 1)
+    return hardtanh_grad(dout, x)
 
 
 def dropout_forward(x, p, rng):
