@@ -1,8 +1,9 @@
 """Command line: python -m bnn {train,demo,summary,export,sweep,plot} ...
 
     python -m bnn train --model lenet4 --dataset mnist --epochs 5 --seed 1 --out runs/lenet4
+    python -m bnn train --model nin --quick --out runs/nin   # the model's short CPU recipe (see summary)
     python -m bnn demo                       # a small real experiment: LeNet-4 on MNIST at 4 training BERs
-    python -m bnn summary --model lenet4     # layer table: shapes, parameters, memory, MACs
+    python -m bnn summary --model lenet4     # layer table (shapes, parameters, memory, MACs) and the recipes
     python -m bnn export runs/lenet4/checkpoint.h5 lenet4-inference.h5
 
     python -m bnn sweep --model lenet4 --ber 0 0.01 0.1 --repeats 3 --epochs 5 --out runs/sweep   (bnn/sweep.py)
@@ -38,13 +39,25 @@ def _config_from_args(args):
                  if getattr(args, key) is not None}
     if args.lr_milestones is not None:
         overrides["lr_milestones"] = tuple(args.lr_milestones)
-    return TrainConfig.recipe(args.model, epochs=args.epochs, **overrides)
+    return TrainConfig.recipe(args.model, epochs=args.epochs, quick=args.quick, **overrides)
+
+
+def _describe_recipe(config):
+    """One line: a TrainConfig's optimizer, batch, epochs and lr schedule."""
+    schedule = {"constant": "constant lr",
+                "step": f"lr x{config.lr_gamma:g} every {config.lr_step:g} epochs",
+                "multistep": f"lr x{config.lr_gamma:g} at epochs {', '.join(map(str, config.lr_milestones))} "
+                             f"(0-based)"}[config.lr_schedule]
+    return (f"{config.optimizer} lr {config.lr:g}, weight decay {config.weight_decay:g}, batch {config.batch_size}, "
+            f"{config.epochs} epochs, {schedule}")
 
 
 def _train(args):
     from .train import train
     config = _config_from_args(args)
-    print(f"training {config.model} on {config.dataset}: {config.to_dict()}", flush=True)
+    recipe = "quick (CPU) recipe" if args.quick else "reference recipe"
+    print(f"training {config.model} on {config.dataset}, the {recipe} with the flags given: "
+          f"{_describe_recipe(config)}\n{config.to_dict()}", flush=True)
     result = train(config, args.out, resume=args.resume, progress=not args.no_progress, data_root=args.data_root,
                    log=lambda line: print(line, flush=True))
     print(f"final test accuracy {100 * result.final_test_accuracy:.2f} %, best {100 * result.best_test_accuracy:.2f} %"
@@ -52,9 +65,12 @@ def _train(args):
 
 
 def _add_train(sub):
-    p = sub.add_parser("train", help="train a model (the model's reference recipe unless overridden)")
+    p = sub.add_parser("train", help="train a model (the model's reference recipe, or --quick, unless overridden)")
     p.add_argument("--model", default="lenet4")
     p.add_argument("--dataset", help="default: the model's dataset")
+    p.add_argument("--quick", action="store_true",
+                   help="start from the model's short CPU recipe instead of the reference one (see `summary`); "
+                        "the flags below still win over it")
     p.add_argument("--epochs", type=int, help="default: the recipe's; other lengths scale the lr schedule")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output folder")
@@ -118,11 +134,14 @@ def _summary(args):
     import numpy as np
 
     from .models import build
+    from .train import TrainConfig
     print(build(args.model, np.random.default_rng(0)).summary())
+    print(f"\nreference recipe (train): {_describe_recipe(TrainConfig.recipe(args.model))}\n"
+          f"quick recipe (train --quick): {_describe_recipe(TrainConfig.recipe(args.model, quick=True))}")
 
 
 def _add_summary(sub):
-    p = sub.add_parser("summary", help="print a model's layer table")
+    p = sub.add_parser("summary", help="print a model's layer table and its training recipes")
     p.add_argument("--model", default="lenet4")
     p.set_defaults(func=_summary)
 
@@ -164,15 +183,20 @@ def _add_plot(sub):
 SUBCOMMANDS = [_add_train, _add_demo, _add_summary, _add_export, _add_sweep, _add_plot]
 
 
-def main(argv=None):
-    _single_threaded_blas()
+def make_parser():
+    """The argparse parser of `python -m bnn` with every subcommand."""
     parser = argparse.ArgumentParser(prog="python -m bnn", description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", dest="global_threads", type=int,
                         help="Numba threads (default: all cores); BLAS gets 1 unless OPENBLAS_NUM_THREADS is set")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:
         add(sub)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    _single_threaded_blas()
+    args = make_parser().parse_args(argv)
     _set_numba_threads(args.global_threads)
     args.func(args)
 

@@ -83,19 +83,35 @@ def run_config(base, ber, seed):
     return dataclasses.replace(base, seed=seed, errors=dataclasses.replace(errors, ber=ber))
 
 
-def base_config(train_table):
-    """The sweep's base TrainConfig from a [train] table / flags dict: the model's recipe (its lr schedule scaled to
-    `epochs`), then every other key as a TrainConfig field ("errors" as a table of ErrorConfig fields)."""
+def base_config(train_table, source=None):
+    """The sweep's base TrainConfig from a [train] table / flags dict: the model's recipe (the reference one, or the
+    CPU one if `quick` is true; its lr schedule scaled to `epochs`), then every other key as a TrainConfig field
+    ("errors" as a table of ErrorConfig fields).
+
+    source: where the table came from (e.g. "the [train] table of sweep.toml"); a bad key or value is then a
+    ValueError that says so as well (the message alone names only the key and the value).
+    """
+    try:
+        return _base_config(train_table)
+    except (ValueError, TypeError) as error:
+        if source is None:
+            raise
+        raise ValueError(f"in {source}: {error}") from error
+
+
+def _base_config(train_table):
     from bnn.train import TrainConfig
     table = dict(train_table)
-    recipe = TrainConfig.recipe(table.pop("model", "lenet4"), epochs=table.pop("epochs", None))
-    if "seed" in table or "ber" in table.get("errors", {}):
+    recipe = TrainConfig.recipe(table.pop("model", "lenet4"), epochs=table.pop("epochs", None),
+                                quick=table.pop("quick", False))
+    errors = table.get("errors", {})
+    if "seed" in table or isinstance(errors, dict) and "ber" in errors:   # a non-table is from_dict's to name
         raise ValueError("a sweep sets every run's seed and errors.ber itself: give the base seed as the sweep's "
                          f"`seed` and the rates as its `ber` list, not in the training config {train_table}")
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(table) - fields)
     if unknown:
-        raise ValueError(f"unknown training config keys {unknown}; expected some of {sorted(fields)}")
+        raise ValueError(f"unknown training config keys {unknown}; expected some of {sorted(fields | {'quick'})}")
     return TrainConfig.from_dict({**recipe.to_dict(), **table})
 
 
@@ -527,7 +543,7 @@ def summary_table(records):
 
 SWEEP_DEFAULTS = {"ber": None, "repeats": 1, "seed": 0, "out": None, "workers": None, "threads": None,
                   "scheduler": None, "data_root": None}
-TRAIN_FLAGS = ("model", "dataset", "epochs", "batch_size", "lr", "train_subset", "test_subset")
+TRAIN_FLAGS = ("model", "dataset", "quick", "epochs", "batch_size", "lr", "train_subset", "test_subset")
 
 EXAMPLE_TOML = """\
 [sweep]                  # keys as the flags: ber, repeats, seed, out, workers, threads, scheduler, data_root
@@ -536,6 +552,7 @@ repeats = 3
 out = "runs/lenet4-ber"
 [train]                  # any bnn.train.TrainConfig field; the model's recipe fills the rest
 model = "lenet4"
+quick = false            # true: start from the model's CPU recipe instead of the reference one
 epochs = 5
 [train.errors]           # any bnn.errors.ErrorConfig field except the rates the sweep sets
 rounding = "deterministic"
@@ -563,6 +580,9 @@ def add_sweep_arguments(parser):
     training = parser.add_argument_group("training (the model's recipe fills every field not given)")
     training.add_argument("--model", help="model name, e.g. lenet4")
     training.add_argument("--dataset", help="dataset name (default: the model's)")
+    training.add_argument("--quick", action=argparse.BooleanOptionalAction,
+                          help="start from the model's short CPU recipe instead of the reference one (the other "
+                               "training flags still win over it)")
     training.add_argument("--epochs", type=int, help="epochs per run (the recipe's lr schedule is scaled to them)")
     training.add_argument("--batch-size", type=int)
     training.add_argument("--lr", type=float)
@@ -604,12 +624,21 @@ def settings_from_args(args):
     return settings, train_table
 
 
+def train_source(args):
+    """Where the sweep's [train] table came from, for error messages: the --config file and/or the training flags."""
+    flags = [f"--{'no-' if getattr(args, key) is False else ''}{key.replace('_', '-')}" for key in TRAIN_FLAGS
+             if getattr(args, key, None) is not None]
+    parts = ([f"the [train] table of {args.config}"] if args.config else []) + \
+        ([f"the flags {' '.join(flags)}"] if flags else [])
+    return " with ".join(parts) or "the default training config"
+
+
 def run_sweep_from_args(args, trainer=None):
     """Run the sweep the parsed `sweep` arguments describe; prints progress and a summary table."""
     from . import bridge
     settings, train_table = settings_from_args(args)
     out = Path(settings["out"])
-    base = base_config(train_table)
+    base = base_config(train_table, source=train_source(args))
     bridge_runs = bridge.runs_from_args(args, base.errors)
     if bridge_runs is None:
         keys, make_config = settings["ber"], run_config

@@ -2,7 +2,7 @@
 metrics.csv, an HDF5 checkpoint after every epoch and a learning-curve plot, and resumes a killed run exactly.
 
     from bnn.train import TrainConfig, train
-    config = TrainConfig.recipe("lenet4", epochs=5, seed=1)
+    config = TrainConfig.recipe("lenet4", epochs=5, seed=1)    # quick=True: the model's CPU recipe instead
     result = train(config, "runs/lenet4")        # TrainResult: history, final/best test accuracy, seconds
 
 Reproducibility: one numpy Generator, seeded from `config.seed`, drives everything random in a run (weight
@@ -27,7 +27,7 @@ import datasets
 from . import checkpoint
 from .errors import ErrorConfig, stochastic_sign
 from .layers import Sign, softmax_cross_entropy
-from .models import DATASETS, RECIPES, build
+from .models import DATASETS, QUICK_RECIPES, RECIPES, build
 from .optim import learning_rate, make_optimizer
 
 METRIC_COLUMNS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds")
@@ -84,12 +84,15 @@ class TrainConfig:
         make_optimizer(self.optimizer, {}, self.lr)                                                    # validates
 
     @classmethod
-    def recipe(cls, model="lenet4", epochs=None, **overrides):
-        """The model's reference recipe (bnn.models.RECIPES), with its lr schedule scaled to `epochs` when that
-        differs from the recipe's length (decays stay at the same fractions of the run), and `overrides` applied."""
-        if model not in RECIPES:
+    def recipe(cls, model="lenet4", epochs=None, quick=False, **overrides):
+        """The model's reference recipe (bnn.models.RECIPES), or its CPU recipe if `quick` (bnn.models.QUICK_RECIPES),
+        with its lr schedule scaled to `epochs` when that differs from the recipe's length (decays stay at the same
+        fractions of the run), and `overrides` applied (they win over both recipes)."""
+        if not isinstance(model, str) or model not in RECIPES:
             raise ValueError(f"no recipe for model {model!r}; available: {sorted(RECIPES)}")
-        values = dict(RECIPES[model], model=model, dataset=DATASETS[model])
+        if not isinstance(quick, bool):
+            raise ValueError(f"quick must be true or false, got {quick!r}")
+        values = dict((QUICK_RECIPES if quick else RECIPES)[model], model=model, dataset=DATASETS[model])
         if epochs is not None and epochs != values["epochs"]:
             scale = epochs / values["epochs"]
             values["lr_step"] = values.get("lr_step", 1.0) * scale

@@ -25,7 +25,8 @@ from ..model import Model
 # lr x0.1 every 25 epochs, 100 epochs (its default command line).
 RECIPE = dict(optimizer="adam", lr=0.001, weight_decay=1e-5, lr_schedule="step", lr_step=25, lr_gamma=0.1,
               batch_size=256, epochs=100)
-# A CPU setting for small class subsets at a small input size: a few epochs, the same decay fractions.
+# A CPU setting for small class subsets at a small input size (`--quick`, QUICK_RECIPES["alexnet"]): a few epochs,
+# the same decay fractions.
 QUICK_RECIPE = dict(RECIPE, lr_step=1, batch_size=32, epochs=4)
 
 MIN_INPUT_SIZE = 67

@@ -19,6 +19,9 @@ from ..model import Model
 # lr / 10 every 15 epochs, batch 128, 60 epochs.
 RECIPE = dict(optimizer="adam", lr=0.01, weight_decay=1e-5, lr_schedule="step", lr_step=15, lr_gamma=0.1,
               batch_size=128, epochs=60)
+# A CPU setting: the reference recipe scaled to 5 epochs (lr / 10 every 1.25 epochs: 0.01, 0.01, 1e-3, 1e-4, 1e-5),
+# 98.75 % on MNIST (docs/results.md) against 99.17 % after the full 60.
+QUICK_RECIPE = dict(RECIPE, lr_step=1.25, epochs=5)
 
 
 def lenet4(rng, weights=None, num_classes=10):

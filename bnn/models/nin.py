@@ -28,8 +28,8 @@ RECIPE = dict(optimizer="adam", lr=0.01, weight_decay=1e-5, lr_schedule="multist
 # image-folder copy (cifar10-jpeg) is sorted by class, so its first 10,000 are two classes. Take a balanced subset
 # from the data instead (see benchmarks/reproduce_cifar10.py and docs/results_cifar10.md).
 SHORT_RECIPE = dict(RECIPE, lr_milestones=(40, 80, 120, 160), epochs=200)
-# A CPU setting: the short recipe's schedule shape compressed to 10 epochs (decays at the same fractions: 2, 4, 6, 8).
-# Use as TrainConfig(**QUICK_RECIPE, model="nin", dataset=...); RECIPES["nin"] is the reference recipe.
+# A CPU setting (`--quick`, QUICK_RECIPES["nin"]): the short recipe's schedule shape compressed to 10 epochs (decays
+# at the same fractions: 2, 4, 6, 8). Like SHORT_RECIPE it leaves the data alone: choose a subset as said above.
 QUICK_RECIPE = dict(SHORT_RECIPE, lr_milestones=(2, 4, 6, 8), epochs=10)
 
 CHANNELS = 192

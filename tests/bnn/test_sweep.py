@@ -369,8 +369,21 @@ def test_toml_file_and_flags_merge_with_flags_winning(tmp_path):
     args = sweep_parser().parse_args(["--config", str(config), "--repeats", "2", "--epochs", "1", "--ber", "0", "0.1"])
     settings, train_table = sw.settings_from_args(args)
     assert settings == {**sw.SWEEP_DEFAULTS, "ber": [0.0, 0.1], "repeats": 2, "out": "runs/lenet4-ber"}
-    assert train_table == {"model": "lenet4", "epochs": 1, "errors": {"rounding": "deterministic"}}
+    assert train_table == {"model": "lenet4", "quick": False, "epochs": 1, "errors": {"rounding": "deterministic"}}
     assert sw.base_config(train_table).epochs == 1
+
+
+def test_quick_recipe_from_the_file_or_the_flags_with_flags_winning(tmp_path):
+    train = pytest.importorskip("bnn.train")
+    assert sw.base_config({"model": "nin", "quick": True, "epochs": 5}) == \
+        train.TrainConfig.recipe("nin", quick=True, epochs=5)
+    config = tmp_path / "sweep.toml"
+    config.write_text('[sweep]\nber = [0]\nout = "o"\n[train]\nmodel = "nin"\nquick = true\nlr = 0.002\n')
+    for argv, quick in (([], True), (["--no-quick"], False), (["--quick"], True)):
+        _, table = sw.settings_from_args(sweep_parser().parse_args(["--config", str(config), *argv]))
+        assert sw.base_config(table) == train.TrainConfig.recipe("nin", quick=quick, lr=0.002), argv
+    _, table = sw.settings_from_args(sweep_parser().parse_args(["--ber", "0", "--out", "o", "--quick", "--epochs", "4"]))
+    assert sw.base_config(table) == train.TrainConfig.recipe("lenet4", quick=True, epochs=4)
 
 
 @pytest.mark.parametrize("toml, argv, message", [

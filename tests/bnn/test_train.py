@@ -130,3 +130,20 @@ def test_attach_errors_installs_the_configured_models():
     out = signs[0].forward(np.zeros((1000,), np.float32), True)   # stochastic rounding of 0: a fair coin
     assert set(np.unique(out)) == {-1, 1} and abs(out.mean()) < 0.15   # 4.7 standard deviations
     np.testing.assert_array_equal(signs[0].forward(np.zeros(3, np.float32), False), 1)   # eval: deterministic
+
+
+def test_quick_recipe_is_the_models_cpu_recipe_and_overrides_still_win():
+    from bnn.models import DATASETS, QUICK_RECIPES
+    for model in ("lenet4", "nin", "alexnet"):
+        quick = TrainConfig.recipe(model, quick=True)
+        assert quick == TrainConfig(**QUICK_RECIPES[model], model=model, dataset=DATASETS[model]), model
+        assert quick.epochs < TrainConfig.recipe(model).epochs, model
+    nin = TrainConfig.recipe("nin", quick=True)
+    assert (nin.epochs, nin.lr_milestones, nin.lr, nin.batch_size) == (10, (2, 4, 6, 8), 0.01, 128)
+    assert TrainConfig.recipe("lenet4", quick=True) == TrainConfig.recipe("lenet4", epochs=5)   # the reference, scaled
+    # epochs scale the quick recipe's schedule (as they scale the reference's); other overrides replace fields
+    short = TrainConfig.recipe("nin", quick=True, epochs=5, lr=0.002, batch_size=64)
+    assert (short.epochs, short.lr_milestones, short.lr, short.batch_size) == (5, (1, 2, 3, 4), 0.002, 64)
+    assert TrainConfig.recipe("alexnet", quick=True, lr_step=2).lr_step == 2
+    with pytest.raises(ValueError, match="quick must be true or false, got 1"):
+        TrainConfig.recipe("nin", quick=1)

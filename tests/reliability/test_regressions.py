@@ -138,6 +138,44 @@ def test_regression_damaged_cache_bytes_are_rebuilt(kind, at, arg, fmt):
     assert run.stdout.split() == ["same"]
 
 
+ZEROED_CIFAR100_CACHE_CASE = textwrap.dedent("""
+    import sys, warnings
+    from pathlib import Path
+    import numpy as np
+    import datasets
+    from datasets.synthetic import write_cifar
+    warnings.simplefilter("ignore")
+    tmp, fraction, length = Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+    write_cifar(tmp / "raw", np.random.default_rng(0), hundred=True, per_batch=4)
+    want = datasets.load("cifar100", "test", root=tmp / "raw", cache_dir=tmp / "cache")
+    path = Path(want.meta["cache"])
+    data = bytearray(path.read_bytes())
+    at = int(fraction * len(data))
+    data[at:at + length] = bytes(len(data[at:at + length]))
+    path.write_bytes(bytes(data))
+    got = datasets.load("cifar100", "test", root=tmp / "raw", cache_dir=tmp / "cache")
+    print("same" if np.array_equal(got.images, want.images) and np.array_equal(got.labels, want.labels)
+          else "different")
+""")
+ZEROED_HANG = (0.16074472543011664, 876)    # (position as a fraction of the file, length): as in test_fuzz_state
+
+
+@pytest.mark.xfail(strict=True, reason="finding (datasets/cache.py, not fixed here): with h5py 3.16 / HDF5 2.0, "
+                                       "reading the attributes (dict(f.attrs) in cache._open) of this damaged "
+                                       "checksummed cache loops forever; test_fuzz_state.py skips this input")
+def test_regression_a_zeroed_block_in_a_checksummed_cifar100_cache_does_not_hang(tmp_path):
+    """Found by test_fuzz_state.py's cache property (derandomized CI examples): 876 zero bytes at 16 % of the
+    CIFAR-100 test cache (20,544 bytes) built from write_cifar(hundred=True, per_batch=4)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    try:
+        run = subprocess.run([sys.executable, "-c", ZEROED_CIFAR100_CACHE_CASE, str(tmp_path), repr(ZEROED_HANG[0]),
+                              str(ZEROED_HANG[1])], env=env, capture_output=True, text=True, timeout=15)
+    except subprocess.TimeoutExpired:
+        pytest.fail("loading the damaged cache hung")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["same"]
+
+
 @pytest.fixture
 def mnist_cache(tmp_path):
     """(raw root, cache folder, Dataset) with a built MNIST test cache."""
@@ -222,13 +260,33 @@ def test_regression_an_infinite_sweep_setting_is_a_valueerror(tmp_path, line):
         sweep.local_parallelism(1, settings["workers"], settings["threads"], 2)
 
 
-@pytest.mark.xfail(strict=True, reason="finding (bnn/sweep.py, not fixed here): errors from the [train] table of a "
-                                       "sweep file do not name the file")
-def test_regression_a_bad_value_in_a_sweep_file_names_the_file(tmp_path):
+def never_trains(config, out_dir, resume):
+    raise AssertionError(f"a bad training config reached training: {config}")
+
+
+@pytest.mark.parametrize("line, key", [("epochs = 0", "epochs"), ("lr = -1.0", "lr"), ('optimzer = "adam"', "optimzer"),
+                                       ("quick = 1", "quick"), ('model = "lenet5"', "model"), ("model = [1]", "model"),
+                                       ("errors = 3", "errors")])
+def test_regression_a_bad_value_in_a_sweep_file_names_the_file_and_the_key(tmp_path, line, key):
+    """Found by the config campaign: an error from the [train] table of a sweep file named the key, not the file."""
     path = tmp_path / "sweep.toml"
-    path.write_text('[sweep]\nber = [0]\nout = "o"\n[train]\nepochs = 0\n')
+    path.write_text(f'[sweep]\nber = [0]\nout = "{tmp_path / "out"}"\n[train]\n{line}\n')
     parser = argparse.ArgumentParser()
     sweep.add_sweep_arguments(parser)
-    settings, table = sweep.settings_from_args(parser.parse_args(["--config", str(path)]))
-    with pytest.raises(ValueError, match=re.escape(str(path))):
-        sweep.base_config(table)
+    args = parser.parse_args(["--config", str(path), "--workers", "0"])
+    with pytest.raises(ValueError, match=f"the \\[train\\] table of {re.escape(str(path))}: .*{key}"):
+        sweep.run_sweep_from_args(args, trainer=never_trains)
+    assert not (tmp_path / "out").exists(), "a bad config left a sweep folder behind"
+
+
+def test_regression_a_bad_training_flag_is_blamed_on_the_flag_not_the_file(tmp_path):
+    path = tmp_path / "sweep.toml"
+    path.write_text(f'[sweep]\nber = [0]\nout = "{tmp_path / "out"}"\n[train]\nepochs = 1\n')
+    parser = argparse.ArgumentParser()
+    sweep.add_sweep_arguments(parser)
+    args = parser.parse_args(["--config", str(path), "--workers", "0", "--lr", "-1"])
+    with pytest.raises(ValueError, match=f"of {re.escape(str(path))} with the flags --lr: lr must be > 0, got -1"):
+        sweep.run_sweep_from_args(args, trainer=never_trains)
+    with pytest.raises(ValueError, match="^in the flags --epochs: epochs must be a positive integer, got 0$"):
+        sweep.run_sweep_from_args(parser.parse_args(["--ber", "0", "--out", str(tmp_path / "o"), "--epochs", "0"]),
+                                  trainer=never_trains)
