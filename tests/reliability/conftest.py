@@ -1,4 +1,5 @@
-"""Shared pieces of the reliability suite: CI vs long mode, a hang guard, and a sandbox that notices stray writes.
+"""Shared pieces of the reliability suite: CI vs long mode, a hang guard, a sandbox that notices stray writes, and
+byte-level damage to files.
 
 Long mode (`pytest --fuzz-long tests/reliability` or XNOR_MRAM_FUZZ_LONG=1) gives every property its campaign
 budget (scaled by XNOR_MRAM_FUZZ_SCALE) and chains more kill points. The hypothesis profile "reliability" holds the
@@ -77,6 +78,38 @@ def _snapshot(folder):
 def snapshot():
     """snapshot(folder): {relative path: (size, mtime_ns)} of everything under `folder` (links not followed)."""
     return _snapshot
+
+
+def _damaged(data, how):
+    """`data` (bytes) with the damage `how` applied; positions are fractions of len(data), in [0, 1).
+
+    how: ("truncate", kept fraction), ("flip", [(position, bit 0-7), ...]), ("overwrite", (position, bytes)),
+    ("insert", (position, bytes)) or ("zero-block", (position, length)). Fractions rather than offsets, so that one
+    hypothesis strategy damages files of any size."""
+    kind, arg = how
+    data = bytearray(data)
+    if kind == "truncate":
+        return bytes(data[:int(arg * len(data))])
+    if kind == "flip":
+        for where, bit in arg:
+            data[int(where * len(data))] ^= 1 << bit
+        return bytes(data)
+    at = int(arg[0] * len(data))
+    if kind == "overwrite":
+        data[at:at + len(arg[1])] = arg[1]
+    elif kind == "insert":
+        data[at:at] = arg[1]
+    elif kind == "zero-block":
+        data[at:at + arg[1]] = bytes(len(data[at:at + arg[1]]))
+    else:
+        raise ValueError(f"damage kind must be truncate, flip, overwrite, insert or zero-block, got {kind!r}")
+    return bytes(data)
+
+
+@pytest.fixture(scope="session")
+def damaged():
+    """damaged(data, how): the bytes `data` with the damage `how` applied (see _damaged)."""
+    return _damaged
 
 
 @pytest.fixture(scope="session")

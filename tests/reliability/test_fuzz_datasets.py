@@ -81,7 +81,7 @@ def load(box, name, split, **variant):
     return lambda: datasets.load(name, split, root=box / "root", cache_dir=box / "cache", **variant)
 
 
-# --- damage applied to whole files -------------------------------------------------------------------------------
+# --- damage applied to whole files (by the `damaged` fixture, conftest.py) --------------------------------------
 
 damage = st.one_of(
     st.tuples(st.just("truncate"), st.floats(0, 1, exclude_max=True)),
@@ -91,26 +91,6 @@ damage = st.one_of(
     st.tuples(st.just("insert"), st.tuples(st.floats(0, 1), st.binary(min_size=1, max_size=64))),
     st.tuples(st.just("zero-block"), st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 4096))),
 )
-
-
-def apply(data, how):
-    kind, arg = how
-    data = bytearray(data)
-    if kind == "truncate":
-        return bytes(data[:int(arg * len(data))])
-    if kind == "flip":
-        for where, bit in arg:
-            data[int(where * len(data))] ^= 1 << bit
-    elif kind == "overwrite":
-        at = int(arg[0] * len(data))
-        data[at:at + len(arg[1])] = arg[1]
-    elif kind == "insert":
-        at = int(arg[0] * len(data))
-        data[at:at] = arg[1]
-    else:
-        at = int(arg[0] * len(data))
-        data[at:at + arg[1]] = bytes(len(data[at:at + arg[1]]))
-    return bytes(data)
 
 
 # --- IDX ---------------------------------------------------------------------------------------------------------
@@ -167,11 +147,11 @@ def test_idx_parser_returns_the_specified_array_or_dataerror(case):
 
 @budget(18, 600)
 @given(member=st.sampled_from(["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]), gz=st.booleans(), how=damage)
-def test_mnist_with_a_damaged_idx_file(member, gz, how, snapshot, no_hang):
+def test_mnist_with_a_damaged_idx_file(member, gz, how, damaged, snapshot, no_hang):
     with sandbox() as box:
         write_mnist(box / "root", np.random.default_rng(0), n_train=1, n_test=3, gz=gz)
         path = box / "root" / "mnist" / (member + (".gz" if gz else ""))
-        path.write_bytes(apply(path.read_bytes(), how))
+        path.write_bytes(damaged(path.read_bytes(), how))
         ds = attempt(box, path, load(box, "mnist", "test"), snapshot, no_hang)
         if ds is not None:
             assert ds.images.shape[1:] == (1, 28, 28) and len(ds.images) == len(ds.labels)
@@ -300,14 +280,21 @@ ENCODED = {i: encode_image(image) for i, image in enumerate(POOL)} | {"odd": enc
 
 
 def image_payload():
-    """Payload bytes: a pool PNG, a PNG of another size, garbage, or a damaged PNG."""
+    """A payload: bytes (a pool PNG, a PNG of another size, garbage), or (pool index, damage) for a damaged pool PNG,
+    which `with_payloads` turns into bytes (the damage is a fixture's, out of reach of module-level strategies)."""
     return st.one_of(st.sampled_from(list(ENCODED.values())), st.binary(max_size=64),
-                     st.tuples(st.sampled_from(range(len(POOL))), damage).map(lambda c: apply(ENCODED[c[0]], c[1])))
+                     st.tuples(st.sampled_from(range(len(POOL))), damage))
+
+
+def with_payloads(files, damaged):
+    """`files` with every (pool index, damage) payload replaced by that pool PNG's damaged bytes."""
+    return [(name, payload if isinstance(payload, bytes) else damaged(ENCODED[payload[0]], payload[1]))
+            for name, payload in files]
 
 
 @st.composite
 def imagefolder_files(draw):
-    """[(name, payload bytes)] of an image folder, with a train split of 1-2 classes."""
+    """[(name, payload)] of an image folder, with a train split of 1-2 classes (payloads: see image_payload)."""
     prefix = draw(st.sampled_from(["", "data/", "./"]))
     files = []
     for cls in draw(st.lists(st.sampled_from(["cat", "dog", "a b", "é"]), min_size=1, max_size=2, unique=True)):
@@ -330,7 +317,8 @@ def check_images(ds, files):
 @budget(30, 300)
 @given(files=imagefolder_files(), evil=st.lists(evil_members, max_size=2), wrapping=archive_wrapping(),
        dirs=st.booleans(), order=st.randoms(use_true_random=False))
-def test_imagefolder_archive_of_any_shape(files, evil, wrapping, dirs, order, snapshot, no_hang):
+def test_imagefolder_archive_of_any_shape(files, evil, wrapping, dirs, order, damaged, snapshot, no_hang):
+    files = with_payloads(files, damaged)
     members = [("file", name, payload, None, None) for name, payload in files] + list(evil)
     if dirs:
         members += [("dir", str(PurePosixPath(name).parent), b"", None, None) for name, _ in files]
@@ -348,7 +336,8 @@ def test_imagefolder_archive_of_any_shape(files, evil, wrapping, dirs, order, sn
 @budget(18, 1000)
 @given(files=imagefolder_files(), outside_link=st.booleans(), empty_class=st.booleans(),
        special=st.sampled_from([None, None, "fifo", "broken link", "device link", "folder named .png"]))
-def test_imagefolder_directory_of_any_shape(files, outside_link, empty_class, special, snapshot, no_hang):
+def test_imagefolder_directory_of_any_shape(files, outside_link, empty_class, special, damaged, snapshot, no_hang):
+    files = with_payloads(files, damaged)
     with sandbox() as box:
         source = box / "root" / "images"
         source.mkdir()
@@ -388,11 +377,11 @@ def pristine_svhn(tmp_path_factory):
 
 @budget(24, 4000)
 @given(hdf5=st.booleans(), how=damage)
-def test_svhn_damaged_mat_file(pristine_svhn, hdf5, how, snapshot, no_hang):
+def test_svhn_damaged_mat_file(pristine_svhn, hdf5, how, damaged, snapshot, no_hang):
     with sandbox() as box:
         path = box / "root" / "svhn" / "test_32x32.mat"
         path.parent.mkdir()
-        path.write_bytes(apply(pristine_svhn[hdf5], how))
+        path.write_bytes(damaged(pristine_svhn[hdf5], how))
         ds = attempt(box, path, load(box, "svhn", "test"), snapshot, no_hang)
         if ds is not None:
             assert ds.images.shape[1:] == (3, 32, 32) and len(ds.labels) == len(ds.images)
