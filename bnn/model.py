@@ -38,10 +38,14 @@ class Model:
         return self
 
     def forward(self, x):
-        """x: (N,) + input_shape float32. Returns logits (N, classes)."""
+        """x: (N,) + input_shape float32. Returns logits (N, classes). In evaluation mode each layer's cache is
+        dropped right after it runs (nothing will be differentiated), so a large test batch needs memory for about
+        two activations at a time, not for the whole network's."""
         for layer in self.layers:
             start = time.perf_counter() if self.timings is not None else 0
             x = layer.forward(x, self.training)
+            if not self.training:
+                layer.cache = None
             if self.timings is not None:
                 self.timings[layer.name, "forward"] += time.perf_counter() - start
         return x
