@@ -1,6 +1,7 @@
 """Fully connected layer in float precision: out = x @ W.T + b (weights stored out x in, as PyTorch)."""
 import numpy as np
 
+from ..parallel import parallel_map
 from .base import Layer, check_input
 
 
@@ -13,10 +14,12 @@ def dense_forward(x, w, b):
 
 
 def dense_backward(dout, cache, need_dx=True):
-    """dout: (N, M). Returns (dx (N, D) or None, dw (M, D), db (M,))."""
+    """dout: (N, M). Returns (dx (N, D) or None, dw (M, D), db (M,)). The two matrix products are independent and
+    run concurrently (bnn.parallel)."""
     x, w = cache
-    dx = dout @ w if need_dx else None
-    return dx, dout.T @ x, dout.sum(axis=0)
+    products = [lambda: dout.T @ x] + ([lambda: dout @ w] if need_dx else [])
+    dw, *dx = parallel_map(lambda product: product(), products)
+    return (dx[0] if need_dx else None), dw, dout.sum(axis=0)
 
 
 def init_normal(rng, shape, std, dtype=np.float32):
