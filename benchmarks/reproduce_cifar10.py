@@ -15,7 +15,6 @@ then serves as the data root of `bnn.train.train`.
 """
 import argparse
 import csv
-import functools
 import io
 import json
 import os
@@ -33,9 +32,8 @@ sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 SOURCE = Path("/work/shared/data/cifar10-jpeg/cifar10-jpeg.tar.gz")
 BERS = (0.0, 0.01, 0.05, 0.1)
-# The CPU schedule: Adam lr 0.01 for 2 epochs, then x0.1 for the third (the reference's decays, compressed).
+# The default CPU schedule: Adam lr 0.01 for 2 epochs, then x0.1 for the third (the reference's decays, compressed).
 EPOCHS, MILESTONES = 3, (2,)
-EVAL_BATCH = 125
 
 
 def subset_archive(out):
@@ -67,24 +65,21 @@ def make_subset(source, dest, train_per_class, test_per_class):
     return dict(counts)
 
 
-def nin_config(ber, seed=0):
+def nin_config(ber, seed=0, epochs=EPOCHS, milestones=MILESTONES):
     from bnn.errors import ErrorConfig
     from bnn.train import TrainConfig
-    return TrainConfig.recipe("nin", epochs=EPOCHS, lr_milestones=MILESTONES, seed=seed, errors=ErrorConfig(ber=ber))
+    return TrainConfig.recipe("nin", epochs=epochs, lr_milestones=tuple(milestones), seed=seed,
+                              errors=ErrorConfig(ber=ber))
 
 
 def run_dir(out, ber, seed=0):
     return Path(out) / "nin" / (f"ber{ber:g}" if seed == 0 else f"ber{ber:g}_seed{seed}")
 
 
-def train_nin(out, bers, seed=0):
+def train_nin(out, bers, seed=0, epochs=EPOCHS, milestones=MILESTONES):
     import bnn.train
-    # bnn.train.train evaluates in batches of 1000 images, and the layers keep their caches in eval mode too: NiN
-    # then peaks at ~7 GB per process (four parallel runs were OOM-killed). Eval-mode outputs do not depend on the
-    # batch, so a smaller evaluation batch changes no result.
-    bnn.train.evaluate = functools.partial(bnn.train.evaluate, batch_size=EVAL_BATCH)
     for ber in bers:
-        config = nin_config(ber, seed)
+        config = nin_config(ber, seed, epochs, milestones)
         print(f"NiN BER {ber:g}: {config}", flush=True)
         result = bnn.train.train(config, run_dir(out, ber, seed), resume=True, data_root=Path(out) / "data",
                        log=lambda line: print(f"[ber {ber:g}] {line}", flush=True))
@@ -92,7 +87,7 @@ def train_nin(out, bers, seed=0):
               flush=True)
 
 
-def table(out, seeds=(0, 1)):
+def table(out, seeds=(0, 1), epochs=EPOCHS, milestones=MILESTONES):
     """Rows (dicts) of the runs under out/nin (any epochs done), written to out/nin/results.json; prints Markdown
     tables: one row per run, then the mean per BER over the runs that finished all epochs."""
     rows = []
@@ -111,7 +106,7 @@ def table(out, seeds=(0, 1)):
     path = Path(out) / "nin" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(dict(schedule=dict(epochs=EPOCHS, milestones=MILESTONES), runs=rows), indent=2))
+    tmp.write_text(json.dumps(dict(schedule=dict(epochs=epochs, milestones=list(milestones)), runs=rows), indent=2))
     os.replace(tmp, path)
     print("| BER | seed | test accuracy (%) | train accuracy (%) | epochs done | test accuracy per epoch (%) | seconds |")
     print("|---|---|---|---|---|---|---|")
@@ -123,7 +118,7 @@ def table(out, seeds=(0, 1)):
     print("| BER | finished runs | mean test accuracy (%) | runs (%) |")
     print("|---|---|---|---|")
     for ber in BERS:
-        done = [100 * r["test_accuracy"] for r in rows if r["ber"] == ber and r["epochs"] == EPOCHS]
+        done = [100 * r["test_accuracy"] for r in rows if r["ber"] == ber and r["epochs"] == epochs]
         if done:
             print(f"| {ber:g} | {len(done)} | {np.mean(done):.2f} | {' / '.join(f'{a:.1f}' for a in done)} |")
     return rows
@@ -180,6 +175,9 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, required=True, help="output folder (outside the repository)")
     parser.add_argument("--ber", type=float, nargs="+", default=list(BERS))
     parser.add_argument("--source", type=Path, default=SOURCE, help="the full cifar10-jpeg archive")
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help="NiN epochs")
+    parser.add_argument("--milestones", type=int, nargs="*", default=list(MILESTONES),
+                        help="NiN: 0-based epochs from which the learning rate is divided by 10")
     parser.add_argument("--train-per-class", type=int, default=200)
     parser.add_argument("--test-per-class", type=int, default=100)
     parser.add_argument("--input-size", type=int, default=96, help="AlexNet input side (pixels)")
@@ -192,9 +190,9 @@ def main(argv=None):
         counts = make_subset(args.source, subset_archive(args.out), args.train_per_class, args.test_per_class)
         print(f"wrote {subset_archive(args.out)}: {counts}")
     elif args.command == "nin":
-        train_nin(args.out, args.ber, args.seed)
+        train_nin(args.out, args.ber, args.seed, args.epochs, args.milestones)
     elif args.command == "table":
-        table(args.out)
+        table(args.out, epochs=args.epochs, milestones=args.milestones)
     else:
         alexnet_smoke(args.out, args.ber[0], args.input_size, args.batches, args.batch_size, args.seed)
 
