@@ -1,5 +1,6 @@
-"""The sign activation and its straight-through gradient, one pass each (NumPy's `np.where` with scalars and the
-mask-and-multiply take several, with temporaries as large as the activations: about 100 ms each on a NiN layer)."""
+"""Element-wise activations and their gradients in one pass each: sign with its straight-through gradient, and ReLU.
+NumPy's `np.where` with scalars and the mask-and-multiply take several passes, with temporaries as large as the
+activations (about 100 ms each on a 128x192x32x32 NiN layer)."""
 import numpy as np
 from numba import njit, prange
 
@@ -16,17 +17,40 @@ def _hardtanh_grad_kernel(dout, x, dx):
         dx[i] = dout[i] if abs(x[i]) < 1 else 0
 
 
+@njit(parallel=True, cache=True)
+def _relu_kernel(x, out):
+    for i in prange(x.size):
+        out[i] = 0 if x[i] <= 0 else x[i]   # not x > 0: a NaN passes through to the loss
+
+
+@njit(parallel=True, cache=True)
+def _relu_grad_kernel(dout, out, dx):
+    for i in prange(out.size):
+        dx[i] = dout[i] if out[i] > 0 else 0
+
+
+def _elementwise(kernel, out_like, *arrays):
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    out = np.empty_like(arrays[out_like])
+    kernel(*(a.reshape(-1) for a in arrays), out.reshape(-1))
+    return out
+
+
 def sign(x):
     """x (any shape, float) -> ±1 of the same shape and dtype; sign(0) = +1 (NaN gives -1)."""
-    x = np.ascontiguousarray(x)
-    out = np.empty_like(x)
-    _sign_kernel(x.reshape(-1), out.reshape(-1))
-    return out
+    return _elementwise(_sign_kernel, 0, x)
 
 
 def hardtanh_grad(dout, x):
     """dout * 1{|x| < 1}: the straight-through gradient of sign, shaped like x (dout's dtype)."""
-    dout, x = np.ascontiguousarray(dout), np.ascontiguousarray(x)
-    dx = np.empty_like(dout)
-    _hardtanh_grad_kernel(dout.reshape(-1), x.reshape(-1), dx.reshape(-1))
-    return dx
+    return _elementwise(_hardtanh_grad_kernel, 0, dout, x)
+
+
+def relu(x):
+    """max(x, 0) of the same shape and dtype (NaN stays NaN)."""
+    return _elementwise(_relu_kernel, 0, x)
+
+
+def relu_grad(dout, out):
+    """dout * 1{out > 0}, from the ReLU's output (which the next layer holds anyway: no mask to keep)."""
+    return _elementwise(_relu_grad_kernel, 0, dout, out)

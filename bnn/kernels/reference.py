@@ -189,6 +189,16 @@ def hardtanh_grad(dout, x):
     return dout * (np.abs(x) < 1)
 
 
+def relu(x):
+    """Twin of activation.relu: the product with the mask keeps NaN."""
+    return x * ~(x <= 0)
+
+
+def relu_grad(dout, out):
+    """Twin of activation.relu_grad."""
+    return dout * (out > 0)
+
+
 def set_bits(positions, rows, nbits, mask):
     """Twin of flips.set_bits: OR single bits into mask (rows, words) in place."""
     positions = np.asarray(positions, np.int64)

@@ -2,18 +2,18 @@
 Dropout and Flatten."""
 import numpy as np
 
-from ..kernels.activation import hardtanh_grad, sign
+from ..kernels.activation import hardtanh_grad, relu, relu_grad, sign
 from .base import Layer, check_input
 
 
 def relu_forward(x):
-    """x: any shape. Returns max(x, 0) and the cache (the mask of positive inputs)."""
-    mask = x > 0
-    return x * mask, mask
+    """x: any shape. Returns max(x, 0) and the cache (that output: the gradient passes where it is > 0)."""
+    out = relu(x)
+    return out, out
 
 
-def relu_backward(dout, mask):
-    return dout * mask
+def relu_backward(dout, out):
+    return relu_grad(dout, out)
 
 
 def sign_forward(x):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from bnn.kernels import reference as ref
-from bnn.kernels.activation import hardtanh_grad, sign
+from bnn.kernels.activation import hardtanh_grad, relu, relu_grad, sign
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -22,3 +22,15 @@ def test_sign_and_hardtanh_grad_match_twins(dtype):
 def test_sign_of_a_non_contiguous_view():
     x = np.arange(-6.0, 6.0).reshape(3, 4)[:, ::2]
     np.testing.assert_array_equal(sign(x), ref.sign(x))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_and_its_gradient_match_twins(dtype):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((4, 3, 5, 5)).astype(dtype)
+    x.flat[:3] = [0.0, -0.0, np.nan]
+    out = relu(x)
+    assert out.dtype == dtype and np.isnan(out.flat[2])
+    np.testing.assert_array_equal(out, ref.relu(x))
+    dout = rng.standard_normal(x.shape).astype(dtype)
+    np.testing.assert_array_equal(relu_grad(dout, out), ref.relu_grad(dout, out))
