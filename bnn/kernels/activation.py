@@ -29,6 +29,19 @@ def _relu_grad_kernel(dout, out, dx):
         dx[i] = dout[i] if out[i] > 0 else 0
 
 
+@njit(parallel=True, cache=True)
+def _count_not_unit(x):
+    bad = 0
+    for i in prange(x.size):
+        bad += 0 if abs(x[i]) == 1 else 1
+    return bad
+
+
+def is_signs(x):
+    """True iff every entry of x is -1 or +1 (what a binary layer must be given)."""
+    return _count_not_unit(np.ascontiguousarray(x).reshape(-1)) == 0
+
+
 def _elementwise(kernel, out_like, *arrays):
     arrays = [np.ascontiguousarray(a) for a in arrays]
     out = np.empty_like(arrays[out_like])

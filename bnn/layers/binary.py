@@ -17,6 +17,7 @@ Weight errors: `weight_errors.apply(packed, nbits, rng, training) -> packed` (a 
 """
 import numpy as np
 
+from ..kernels.activation import is_signs
 from ..kernels.bitpack import pack_conv_input, pack_conv_weights, pack_signs
 from ..kernels.conv import binary_conv2d_packed
 from ..kernels.gemm import xnor_gemm
@@ -52,7 +53,7 @@ class _BinaryLayer(Layer):
 
     def forward(self, x, training):
         self.output_shape(x.shape)
-        if not np.all(np.abs(x) == 1):
+        if not is_signs(x):
             raise ValueError(f"{self.name} ({self.describe()}): input must be ±1 (the output of a Sign layer)")
         signs, alpha = self.binary_weight()
         packed = self._pack_input(x)[0]

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from bnn.kernels import reference as ref
-from bnn.kernels.activation import hardtanh_grad, relu, relu_grad, sign
+from bnn.kernels.activation import hardtanh_grad, is_signs, relu, relu_grad, sign
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -34,3 +34,11 @@ def test_relu_and_its_gradient_match_twins(dtype):
     np.testing.assert_array_equal(out, ref.relu(x))
     dout = rng.standard_normal(x.shape).astype(dtype)
     np.testing.assert_array_equal(relu_grad(dout, out), ref.relu_grad(dout, out))
+
+
+@pytest.mark.parametrize("bad", [0.0, 0.5, -2.0, np.nan, np.inf])
+def test_is_signs(bad):
+    x = np.where(np.random.default_rng(7).standard_normal((3, 4, 5)) >= 0, 1.0, -1.0).astype(np.float32)
+    assert is_signs(x)
+    x[2, 3, 4] = bad
+    assert not is_signs(x)
