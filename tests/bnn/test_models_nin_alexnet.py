@@ -130,5 +130,7 @@ def test_alexnet_few_steps_reduce_the_loss_with_bit_errors():
     attach_errors(model, ErrorConfig(ber=0.05), epoch=0, rng=rng)
     x = rng.standard_normal((6, 3, MIN_INPUT_SIZE, MIN_INPUT_SIZE)).astype(np.float32)
     losses = steps(model, x, np.arange(6) % 2, 6, lr=0.001)
-    assert losses[-1] < 0.7 * losses[0]
+    # Six images with 5 % of the activations flipped: single-step losses jump around (BatchNorm over 6 images turns
+    # a 1e-7 change in alpha into different signs), so the last step's loss is a coin toss; the best one is not.
+    assert min(losses[1:]) < 0.5 * losses[0]
     assert all(np.isfinite(g).all() for g in model.grads().values())
