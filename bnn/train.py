@@ -255,8 +255,8 @@ def train(config, out_dir, resume=False, progress=False, data_root=None, plot=Tr
         if bad:     # a NaN input or update: the sign layers turn NaN into -1, so the loss alone may stay finite
             raise TrainingDiverged(f"non-finite values in {', '.join(bad[:4])}{' ...' if len(bad) > 4 else ''} after "
                                    f"epoch {epoch + 1}; {kept_checkpoint(ckpt_path, epoch)}")
-        # layers keep their caches in eval mode too: test in training-sized batches, or NiN's caches at
-        # batch 1000 reach ~7 GB (eval-mode results do not depend on the batch size)
+        # test in training-sized batches: the memory a training step needed is enough (eval-mode results do not
+        # depend on the batch size)
         test_loss, test_accuracy = evaluate(model, test_ds, config.batch_size)
         history.append(dict(epoch=epoch + 1, train_loss=float(loss_sum / seen),
                             train_accuracy=float(correct / seen), test_loss=float(test_loss),
