@@ -21,12 +21,13 @@ By default errors act during training only (the paper tests error-free); `at_tes
 time to study matched train/test error rates. Rates may be one for all binary layers, one per binary layer, and may
 change with the epoch (a multi-step schedule).
 """
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bnn.kernels import flip_bits
-from bnn.kernels.flips import flip_bits_in_place
+from bnn.kernels.flips import flip_rows_in_place
 
 ROUNDINGS = ("deterministic", "stochastic")
 
@@ -62,8 +63,8 @@ class BitErrors:
     at_test: bool = False
 
     def __post_init__(self):
-        check_probability("p_pos_to_neg", self.p_pos_to_neg)
-        check_probability("p_neg_to_pos", self.p_neg_to_pos)
+        for name in ("p_pos_to_neg", "p_neg_to_pos"):   # validated once here: the forward pass relies on it
+            object.__setattr__(self, name, check_probability(name, getattr(self, name)))
 
     @property
     def active(self):
@@ -85,8 +86,10 @@ class BitErrors:
         """
         if not self.active or not (training or self.at_test):
             return x
-        x = np.require(x, requirements=("C", "W"))
-        flip_bits_in_place(packed, x, 1, self.p_pos_to_neg, self.p_neg_to_pos, rng)
+        if not (x.flags.c_contiguous and x.flags.writeable):
+            x = x.copy()
+        x3 = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
+        flip_rows_in_place(packed.reshape(-1, packed.shape[-1]), x3, self.p_pos_to_neg, self.p_neg_to_pos, rng)
         return x
 
 

@@ -50,8 +50,9 @@ def _check_rng(rng):
 def xor_at_gaps(exponentials, lam, last, nbits, words, x):
     """XOR single bits into ``words`` (rows, W) uint64 in place, at positions last + cumsum(ceil(exponentials / lam))
     numbered row-major over the rows × nbits valid bits, stopping at the first position past the end.  If ``x``
-    (A, nbits, B) is not None (rows = A·B; bit j of row a·B + b is x[a, j, b]) the same entries of x are negated.
-    Returns the last position set, or rows·nbits when the gaps ran past the end."""
+    (A, nbits, B) is not None (rows = A·B; bit j of row a·B + b is x[a, j, b]; x holds the ±1 values of ``words``)
+    the same entries of x are negated, i.e. set to the flipped bits' values.  Returns the last position set, or
+    rows·nbits when the gaps ran past the end."""
     total = words.shape[0] * nbits
     n_w = words.shape[1]
     flat_words = words.reshape(-1)
@@ -75,7 +76,9 @@ def xor_at_gaps(exponentials, lam, last, nbits, words, x):
         elif bit < 0:
             bit += nbits
             row -= 1
-        flat_words[row * n_w + (bit >> 6)] ^= np.uint64(1) << np.uint64(bit & 63)
+        k = row * n_w + (bit >> 6)
+        shift = np.uint64(bit & 63)
+        flat_words[k] ^= np.uint64(1) << shift
         if x is not None:
             a = np.int64(row * inv_inner)
             i = row - a * inner
@@ -85,7 +88,8 @@ def xor_at_gaps(exponentials, lam, last, nbits, words, x):
             elif i < 0:
                 i += inner
                 a -= 1
-            x[a, bit, i] = -x[a, bit, i]
+            # the bit as read back, not -x: a store that needs no load of x (whose cache line is usually cold)
+            x[a, bit, i] = 2.0 * np.float64((flat_words[k] >> shift) & np.uint64(1)) - 1.0
     return pos
 
 
@@ -116,7 +120,7 @@ def xor_bernoulli_bits(words, nbits, q, rng, x=None):
     last = -1
     while last < total:
         expected = (total - 1 - last) * q
-        size = int(expected + 6.0 * np.sqrt(expected) + 16)
+        size = int(expected + 6.0 * math.sqrt(expected) + 16)
         last = xor_at_gaps(rng.standard_exponential(size), lam, last, nbits, words, x)
 
 
@@ -269,9 +273,21 @@ def flip_bits_in_place(packed, x, axis, p_pos_to_neg, p_neg_to_pos, rng):
                          f"{getattr(packed, 'shape', '')}")
     p_pos_to_neg = check_probability("p_pos_to_neg", p_pos_to_neg)
     p_neg_to_pos = check_probability("p_neg_to_pos", p_neg_to_pos)
+    x3 = x.reshape(math.prod(x.shape[:axis]), nbits, math.prod(x.shape[axis + 1:]))
+    flip_rows_in_place(packed.reshape(-1, words), x3, p_pos_to_neg, p_neg_to_pos, rng)
+
+
+def flip_rows_in_place(rows, x3, p_pos_to_neg, p_neg_to_pos, rng):
+    """:func:`flip_bits_in_place` for callers that hold validated rates (floats in [0, 1]), a writeable
+    C-contiguous x3 (A, nbits, B) and C-contiguous rows (A·B, ceil(nbits/64)) uint64: the hot path of a binary
+    layer's forward pass, where each further check costs more than it could catch.  Only the shapes are checked:
+    a mismatch would make the kernels write outside the arrays."""
+    a, nbits, inner = x3.shape
+    if rows.shape != (a * inner, n_words(nbits)):
+        raise ValueError(f"rows must have shape {(a * inner, n_words(nbits))} for x3 of shape {x3.shape}, "
+                         f"got {rows.shape}")
     _check_rng(rng)
-    rows, x3 = packed.reshape(-1, words), x.reshape(math.prod(x.shape[:axis]), nbits, math.prod(x.shape[axis + 1:]))
     if p_pos_to_neg == p_neg_to_pos < 1.0 / 64:   # flip_mask's sparse sampler, without building the mask
         xor_bernoulli_bits(rows, nbits, p_pos_to_neg, rng, x3)
     else:
-        apply_flips(error_mask(packed, nbits, p_pos_to_neg, p_neg_to_pos, rng).reshape(-1, words), rows, x3)
+        apply_flips(error_mask(rows, nbits, p_pos_to_neg, p_neg_to_pos, rng), rows, x3)

@@ -140,7 +140,9 @@ def test_xor_at_gaps_matches_twin(with_x, q, last, n_exp, past_the_end):
     exponentials[1] = 0.0
     lam = -np.log1p(-q)
     words = rng.integers(0, 2**63, (a * inner, n_words(nbits)), dtype=np.uint64) & tail_mask(nbits)
-    x = pm1(rng, (a, nbits, inner)) if with_x else None
+    # x holds the values of words: bit j of row a·inner + i is x[a, j, i]
+    x = np.ascontiguousarray(ref.unpack_signs(words, nbits).reshape(a, inner, nbits).transpose(0, 2, 1)) \
+        if with_x else None
     got_words, want_words = words.copy(), words.copy()
     got_x, want_x = (None, None) if x is None else (x.copy(), x.copy())
     stop = xor_at_gaps(exponentials, lam, last, nbits, got_words, got_x)
