@@ -8,8 +8,8 @@ from .base import Layer, check_input, pair
 from .dense import init_normal
 
 
-# Images per piece of work: the float columns of 32 images stay in cache between im2col and the matrix products, and
-# the per-chunk weight gradients are summed in chunk order, so the result does not depend on the thread count.
+# Images per piece of parallel work. The chunks' weight gradients are summed in chunk order, so the result does not
+# depend on the thread count.
 IMAGES_PER_CHUNK = 32
 COLUMN_BYTES = 2 << 20   # about one core's L2 cache
 
@@ -51,7 +51,8 @@ def conv2d_backward(dout, cache, need_dx=True):
     dx = np.empty(x_shape, np.result_type(dout, w)) if need_dx else None
 
     def backward_chunk(i):
-        d, c = d3[parts[i]], cols[i].reshape(len(d3[parts[i]]), d3.shape[2], -1)
+        d = d3[parts[i]]
+        c = cols[i].reshape(len(d), d3.shape[2], -1)
         if need_dx:
             dcols = np.matmul(d.transpose(0, 2, 1), w_mat)
             dx[parts[i]] = col2im(dcols.reshape(-1, w_mat.shape[1]), dx[parts[i]].shape, kh, kw, stride, padding)
