@@ -23,8 +23,8 @@ from .im2col import conv_output_size
 @functools.lru_cache(maxsize=None)
 def _maxpool_forward_kernel(k, stride):
     """The forward kernel compiled for one window size and stride. As compile-time constants they let the compiler
-    unroll the window loop into branch-free selects: with k and stride as run-time arguments the kernel was 3-10x
-    slower (a mispredicted branch per cell, since on real data the winner is unpredictable)."""
+    unroll the window loop: with k and stride as run-time arguments the same loop was 3-10x slower (LeNet-4's 2x2
+    pooling 3.4 ms instead of 0.9; branch-free selects alone did not help)."""
 
     @njit(parallel=True, cache=True)
     def kernel(x, padding, out, winner):
