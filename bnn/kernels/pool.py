@@ -64,6 +64,7 @@ def _maxpool_backward_kernel(dout, winner, k, stride, padding, dx):
     oh_n, ow_n = dout.shape[2], dout.shape[3]
     for plane in prange(n_img * channels):   # one plane per task: overlapping windows never race
         n, c = plane // channels, plane % channels
+        dx[n, c] = 0   # zeroed here, in parallel and while in cache, not by np.zeros beforehand
         for oy in range(oh_n):
             for ox in range(ow_n):
                 arg = winner[n, c, oy, ox]
@@ -98,6 +99,7 @@ def _avgpool_backward_kernel(share, k, stride, padding, dx):
     oh_n, ow_n = share.shape[2], share.shape[3]
     for plane in prange(n_img * channels):
         n, c = plane // channels, plane % channels
+        dx[n, c] = 0
         for dy in range(k):
             for dxo in range(k):
                 for oy in range(oh_n):
@@ -129,7 +131,7 @@ def maxpool2d(x, k, stride, padding):
 
 def maxpool2d_backward(dout, winner, input_shape, k, stride, padding):
     """dout, winner: (N, C, OH, OW) -> dx of input_shape (N, C, H, W): each window's gradient at its winner."""
-    dx = np.zeros(input_shape, dout.dtype)
+    dx = np.empty(input_shape, dout.dtype)
     _maxpool_backward_kernel(np.ascontiguousarray(dout), winner, int(k), int(stride), int(padding), dx)
     return dx
 
@@ -145,7 +147,7 @@ def avgpool2d(x, k, stride, padding):
 
 def avgpool2d_backward(dout, input_shape, k, stride, padding):
     """dout: (N, C, OH, OW) -> dx of input_shape: each window's gradient spread evenly over its k*k cells."""
-    dx = np.zeros(input_shape, dout.dtype)
+    dx = np.empty(input_shape, dout.dtype)
     share = dout / dout.dtype.type(k * k)   # divided in dout's dtype, as the twin does
     _avgpool_backward_kernel(share, int(k), int(stride), int(padding), dx)
     return dx
