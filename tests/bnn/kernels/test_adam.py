@@ -10,9 +10,10 @@ from bnn.kernels.adam import adam_update
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("weight_decay", [0.0, 1e-4])
-def test_adam_matches_twin(dtype, weight_decay):
+@pytest.mark.parametrize("shape", [(5, 3, 5, 5), (300, 256)])   # the serial and the parallel kernel
+def test_adam_matches_twin(dtype, weight_decay, shape):
     rng = np.random.default_rng(3)
-    p = rng.standard_normal((50, 3, 5, 5)).astype(dtype)
+    p = rng.standard_normal(shape).astype(dtype)
     mine = [p, np.zeros_like(p), np.zeros_like(p)]
     twin = [a.copy() for a in mine]
     for t in range(1, 6):   # Python floats, as the optimizer passes them (NumPy float64 scalars would promote)
