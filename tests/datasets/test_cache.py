@@ -1,5 +1,8 @@
 """The HDF5 cache: atomic, locked, verified on load, rebuilt with a warning when damaged."""
+import hashlib
 import multiprocessing
+import os
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -12,13 +15,23 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*expected the official:UserWarn
 
 
 def test_cache_records_identity_checksums_and_version(fake_mnist):
-    root, cache_dir, _ = fake_mnist
+    root, cache_dir, arrays = fake_mnist
     ds = datasets.load("mnist", "train", root=root, cache_dir=cache_dir)
     with h5py.File(ds.meta["cache"], "r") as f:
         assert f.attrs["format_version"] == cache.FORMAT_VERSION
-        assert f.attrs["name"] == "mnist" and f.attrs["split"] == "train" and f.attrs["complete"]
+        assert f.attrs["name"] == "mnist" and f.attrs["split"] == "train"
         assert f["images"].shape == (50, 1, 28, 28) and f["labels"].dtype == np.int64
     assert set(ds.meta["sources"]) == {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"}
+    assert ds.meta["images_sha256"] == hashlib.sha256(arrays["train"][0].tobytes()).hexdigest()
+
+
+def test_cache_header_holds_the_format_and_the_sha256_of_the_rest_of_the_file(fake_mnist):
+    root, cache_dir, _ = fake_mnist
+    data = Path(datasets.load("mnist", "test", root=root, cache_dir=cache_dir).meta["cache"]).read_bytes()
+    head, body = data[:cache.HEADER_BYTES], data[cache.HEADER_BYTES:]
+    text = f"xnor-mram dataset cache, format {cache.FORMAT_VERSION}\nsha256 of the rest: "
+    assert head == (text + hashlib.sha256(body).hexdigest() + "\n").encode().ljust(cache.HEADER_BYTES, b"\0")
+    assert body.startswith(b"\x89HDF\r\n\x1a\n")
 
 
 def damage_truncate(path):
@@ -36,22 +49,45 @@ def damage_flip_label(path):
         f["labels"][0] = (f["labels"][0] + 1) % 10
 
 
-def damage_incomplete(path):
+def damage_edit_attribute(path):
     with h5py.File(path, "r+") as f:
-        del f.attrs["complete"]
+        f.attrs["mean"] = "[0.5]"
 
 
-def damage_old_version(path):
-    with h5py.File(path, "r+") as f:
-        f.attrs["format_version"] = cache.FORMAT_VERSION - 1
+def damage_zero_block(path):
+    """876 zero bytes over the start of the HDF5 file (superblock, root group, attributes)."""
+    data = bytearray(path.read_bytes())
+    data[cache.HEADER_BYTES:cache.HEADER_BYTES + 876] = bytes(876)
+    path.write_bytes(bytes(data))
+
+
+def damage_digest(path):
+    data = bytearray(path.read_bytes())
+    data[cache.HEADER_BYTES - 1] = 1        # the header's zero padding is covered too
+    path.write_bytes(bytes(data))
 
 
 def damage_garbage(path):
     path.write_bytes(b"not an HDF5 file at all")
 
 
-@pytest.mark.parametrize("damage", [damage_truncate, damage_flip_image_byte, damage_flip_label,
-                                    damage_incomplete, damage_old_version, damage_garbage])
+def damage_empty(path):
+    path.write_bytes(b"")
+
+
+def damage_legacy_format(path):
+    """The same cache as format 1 wrote it: a plain HDF5 file, without the header."""
+    legacy = path.with_name("legacy.h5")
+    with h5py.File(path, "r") as src, h5py.File(legacy, "w") as dst:
+        for name in src:
+            src.copy(name, dst)
+        dst.attrs.update(dict(src.attrs))
+    os.replace(legacy, path)
+
+
+@pytest.mark.parametrize("damage", [damage_truncate, damage_flip_image_byte, damage_flip_label, damage_edit_attribute,
+                                    damage_zero_block, damage_digest, damage_garbage, damage_empty,
+                                    damage_legacy_format])
 def test_damaged_cache_is_detected_and_rebuilt_with_a_warning(fake_mnist, damage):
     root, cache_dir, arrays = fake_mnist
     first = datasets.load("mnist", "train", root=root, cache_dir=cache_dir)
@@ -60,6 +96,58 @@ def test_damaged_cache_is_detected_and_rebuilt_with_a_warning(fake_mnist, damage
         again = datasets.load("mnist", "train", root=root, cache_dir=cache_dir)
     np.testing.assert_array_equal(again.images[:, 0], arrays["train"][0])
     assert again.meta["images_sha256"] == first.meta["images_sha256"]
+
+
+def test_a_cache_of_an_older_format_is_rebuilt(fake_mnist, monkeypatch):
+    root, cache_dir, arrays = fake_mnist
+    with monkeypatch.context() as patch:
+        patch.setattr(cache, "FORMAT_VERSION", cache.FORMAT_VERSION - 1)
+        datasets.load("mnist", "test", root=root, cache_dir=cache_dir)
+    with pytest.warns(UserWarning, match=f"format {cache.FORMAT_VERSION - 1}.*an older cache"):
+        ds = datasets.load("mnist", "test", root=root, cache_dir=cache_dir)
+    np.testing.assert_array_equal(ds.labels, arrays["test"][1])
+
+
+def test_a_damaged_cache_never_reaches_h5py(fake_mnist, monkeypatch):
+    """libhdf5 may loop forever on a damaged file: every file h5py opens for reading must verify at that moment."""
+    root, cache_dir, _ = fake_mnist
+    datasets.load("mnist", "test", root=root, cache_dir=cache_dir)
+    damage_zero_block(cache_dir / "mnist-test.h5")
+    opened, real_open = [], h5py.File
+
+    def checked_open(path, mode="r", **kwargs):
+        if mode == "r":
+            data = Path(path).read_bytes()
+            opened.append(hashlib.sha256(data[cache.HEADER_BYTES:]).hexdigest().encode() in data[:cache.HEADER_BYTES])
+        return real_open(path, mode, **kwargs)
+    monkeypatch.setattr(cache.h5py, "File", checked_open)
+    with pytest.warns(UserWarning, match="does not match the SHA-256"):
+        datasets.load("mnist", "test", root=root, cache_dir=cache_dir)
+    assert opened == [True]
+
+
+def test_a_cache_replaced_between_verification_and_opening_is_not_trusted(fake_mnist, monkeypatch):
+    """Readers take no lock, so the file h5py opens must be the one whose digest was checked."""
+    root, cache_dir, arrays = fake_mnist
+    path = cache_dir / "mnist-test.h5"
+    want = datasets.load("mnist", "test", root=root, cache_dir=cache_dir)
+    verify = cache._verified
+
+    def verify_then_swap(where):
+        stat = verify(where)
+        if not swapped:
+            edited = where.with_name("edited.h5")
+            edited.write_bytes(where.read_bytes())
+            damage_edit_attribute(edited)
+            os.replace(edited, where)
+            swapped.append(where)
+        return stat
+    swapped = []
+    monkeypatch.setattr(cache, "_verified", verify_then_swap)
+    with pytest.warns(UserWarning, match="does not match the SHA-256"):
+        got = datasets.load("mnist", "test", root=root, cache_dir=cache_dir)
+    assert swapped == [path] and got.mean == want.mean
+    np.testing.assert_array_equal(got.images[:, 0], arrays["test"][0])
 
 
 def test_lazy_view_matches_in_memory(fake_mnist):
