@@ -13,11 +13,12 @@ Layout of a cache file:
 Why a digest of the whole file, checked before HDF5 sees it: libhdf5 does not survive every damaged file. Some
 damage (one flipped bit, a block of zeros) sends it into an endless loop inside C code, which no Python error
 handling can interrupt; the latest HDF5 format's metadata checksums (used here) do not cover everything, e.g. the
-global heap holding variable-length strings. So `_open` reads the file once, hashes it in HASH_BYTES blocks
-(~1.7 GB/s with SHA instructions: ~30 ms for MNIST train, ~90 ms for CIFAR train) and hands it to h5py only if
-the header matches. The digest lives in the file it covers, so both are replaced by one os.replace and cannot
-disagree unless the file is damaged. Caches without this header (written before it existed, format 1) are
-rebuilt once, with a warning. The images are not hashed again when loaded: the file digest covers them.
+global heap holding variable-length strings. So `_open` hashes the file in HASH_BYTES blocks and hands it to h5py
+only if the header matches. The digest lives in the file it covers, so both are replaced by one os.replace and
+cannot disagree unless the file is damaged. Caches without this header (written before it existed, format 1) are
+rebuilt once, with a warning. Cost (SHA-256 at ~1 GB/s on a loaded 2-core machine): an in-memory load no longer
+hashes the images separately, so it costs what it did (MNIST train ~60-75 ms); a lazy view pays ~0.8 ms per MB of
+cache (~2 s for one just over IN_MEMORY_LIMIT), a build one more pass over the finished file.
 
 Writing: the builder fills a temporary file in the cache folder; the header is written once the HDF5 file is
 closed, and the finished file then replaces the final name with os.replace, so a reader sees either no file or a
@@ -246,8 +247,7 @@ def load_or_build(path, build, identity, in_memory=None):
     build(sink) must call sink.allocate and fill the sink, and return a dict with `classes`, `mean`, `std`
     and optionally `sources` and `meta`. It raises DataError on bad input; nothing is left behind then.
     Returns (images, labels, attrs); images is an ndarray if `in_memory` (None: if it has at most
-    IN_MEMORY_LIMIT bytes), else an h5py.Dataset (lazy view, verified by shape and label checksum only,
-    since hashing it would read it all).
+    IN_MEMORY_LIMIT bytes), else an h5py.Dataset (a lazy view). Either way the whole file was verified first.
     """
     path = Path(path)
     if path.exists():
