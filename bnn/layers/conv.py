@@ -72,6 +72,8 @@ def conv2d_backward_chunked(dout, x, w, stride, padding, need_dx=True, images_pe
     o, _, kh, kw = w.shape
     w_mat = w.reshape(o, -1)
     dx = np.empty(x.shape, np.result_type(dout, w)) if need_dx else None
+    if (kh, kw, stride, padding) == (1, 1, 1, 0):
+        return _pointwise_backward(dout, x, w_mat, dx, images_per_chunk) + (np.einsum("nohw->o", dout),)
     image_bytes = dout[0, 0].size * w_mat.shape[1] * x.itemsize
     step = max(1, COLUMN_BYTES // image_bytes)
 
@@ -88,6 +90,26 @@ def conv2d_backward_chunked(dout, x, w, stride, padding, need_dx=True, images_pe
 
     dw = sum(parallel_map(backward_chunk, chunks(x.shape[0], images_per_chunk)))
     return dx, dw.reshape(w.shape), np.einsum("nohw->o", dout)
+
+
+def _pointwise_backward(dout, x, w_mat, dx, images_per_chunk):
+    """(dx, dw) of a 1x1 convolution with stride 1 and no padding, in NCHW without columns: per image
+    dx_n (C x HW) = W^T (C x O) @ dout_n (O x HW) and dW += dout_n (O x HW) @ x_n^T (HW x C); BLAS reads the
+    transposed operands in place, so nothing is transposed in memory (im2col/col2im would be two full transposes)."""
+    n, o = dout.shape[:2]
+    d3, x3 = dout.reshape(n, o, -1), x.reshape(n, x.shape[1], -1)
+    dx3 = None if dx is None else dx.reshape(x3.shape)
+
+    def backward_chunk(part):
+        dw = np.zeros(w_mat.shape, np.result_type(dout, x))
+        for i in range(part.start, part.stop):
+            dw += d3[i] @ x3[i].T
+            if dx3 is not None:
+                np.matmul(w_mat.T, d3[i], out=dx3[i])
+        return dw
+
+    dw = sum(parallel_map(backward_chunk, chunks(n, images_per_chunk)))
+    return dx, dw.reshape(w_mat.shape + (1, 1))
 
 
 class ConvGeometry:

@@ -34,15 +34,16 @@ def test_parallel_map_keeps_order_and_runs_nested_calls_inline(two_threads):
         assert all(name.startswith("bnn-batch") and available == 1 for _, name, available in results)
 
 
-def test_convolution_gradients_do_not_depend_on_the_thread_count(two_threads):
+@pytest.mark.parametrize("k", [3, 1])
+def test_convolution_gradients_do_not_depend_on_the_thread_count(two_threads, k):
     rng = np.random.default_rng(5)
     x = rng.standard_normal((70, 3, 9, 9)).astype(np.float32)
-    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    w = rng.standard_normal((4, 3, k, k)).astype(np.float32)
     dout = rng.standard_normal((70, 4, 9, 9)).astype(np.float32)
     results = []
     for threads in (1, two_threads):
         numba.set_num_threads(threads)
-        out, cache = conv2d_forward(x, w, None, 1, 1)
-        results.append((out,) + conv2d_backward(dout, cache) + conv2d_backward_chunked(dout, x, w, 1, 1))
+        out, cache = conv2d_forward(x, w, None, 1, k // 2)
+        results.append((out,) + conv2d_backward(dout, cache) + conv2d_backward_chunked(dout, x, w, 1, k // 2))
     for one, many in zip(*results):
         np.testing.assert_array_equal(one, many)

@@ -157,13 +157,15 @@ def test_softmax_cross_entropy_rejects_bad_labels():
         softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3]))
 
 
-def test_chunked_conv_backward_equals_the_whole_batch_backward(rng):
+@pytest.mark.parametrize("k,stride,padding", [(3, 2, 1), (1, 1, 0)])   # (1, 1, 0): the column-free 1x1 path
+def test_chunked_conv_backward_equals_the_whole_batch_backward(rng, k, stride, padding):
     from bnn.layers.conv import conv2d_backward, conv2d_backward_chunked, conv2d_forward
     x = rng.standard_normal((5, 3, 6, 6))
-    w = rng.standard_normal((4, 3, 3, 3))
-    out, cache = conv2d_forward(x, w, None, 2, 1)
+    w = rng.standard_normal((4, 3, k, k))
+    out, cache = conv2d_forward(x, w, None, stride, padding)
     dout = rng.standard_normal(out.shape)
-    for got, want, name in zip(conv2d_backward_chunked(dout, x, w, 2, 1, images_per_chunk=2),
+    for got, want, name in zip(conv2d_backward_chunked(dout, x, w, stride, padding, images_per_chunk=2),
                                conv2d_backward(dout, cache), ("dx", "dw", "db")):
+        assert got.shape == want.shape, name
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
-    assert conv2d_backward_chunked(dout, x, w, 2, 1, need_dx=False)[0] is None
+    assert conv2d_backward_chunked(dout, x, w, stride, padding, need_dx=False)[0] is None
