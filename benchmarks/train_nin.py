@@ -252,9 +252,13 @@ def torch_ops_worker(args):
 
 
 def run_worker(python, engine, threads, args):
-    """One worker subprocess; returns its JSON result, or None with a message if it could not run."""
-    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
-               OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    """One worker subprocess; returns its JSON result, or None with a message if it could not run. Each engine gets
+    its own threading setup: PyTorch `threads` intra-op threads; this engine `threads` Numba threads and
+    single-threaded BLAS, as `python -m bnn` runs it (its batch pool makes the parallel BLAS calls; a
+    multi-threaded BLAS under it would oversubscribe the cores)."""
+    blas = threads if engine.startswith("torch") else 1
+    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(blas),
+               OPENBLAS_NUM_THREADS=str(blas), MKL_NUM_THREADS=str(blas))
     command = [python, str(Path(__file__).resolve()), "--worker", engine, "--threads-now", str(threads),
                "--repeats", str(args.repeats), "--batches", str(args.batches)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO)
