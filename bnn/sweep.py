@@ -34,8 +34,9 @@ are released by the kernel when a process dies, so a killed sweep leaves no stal
 a shared filesystem whose flock works across machines.)
 
 Parallelism. Locally a process pool ("spawn": fresh interpreters, no forked Numba thread pools) of `workers`
-processes, started with NUMBA_NUM_THREADS / OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS = `threads` in
-their environment, so their libraries start that many threads; by default workers x threads <= cores. With
+processes, started with NUMBA_NUM_THREADS = `threads` and OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS = 1
+in their environment (the engine's parallel work runs on Numba's threads and its batch pool; a multi-threaded BLAS
+under the pool would oversubscribe the cores); by default workers x threads <= cores. With
 `scheduler` (a Dask distributed address or Client) runs are Dask tasks. Every run also calls
 `numba.set_num_threads(threads)` (default 1 on Dask: give Dask workers one thread per core).
 """
@@ -60,7 +61,8 @@ import numpy as np
 from .checkpoint import write_atomic
 
 RESULT_COLUMNS = ("ber", "repeat", "seed", "final_test_accuracy", "best_test_accuracy", "seconds")
-THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+THREAD_VARIABLES = ("NUMBA_NUM_THREADS",) + BLAS_THREAD_VARIABLES
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -246,10 +248,10 @@ class RunOutcome:
 
 @contextmanager
 def thread_environment(threads):
-    """Set the thread-count variables of Numba, OpenMP and BLAS to `threads` for processes started inside the block
-    (spawned workers read them before importing NumPy or Numba); the caller's values are restored afterwards."""
+    """Set Numba's thread count to `threads` and BLAS/OpenMP's to 1 for processes started inside the block (spawned
+    workers read them before importing NumPy or Numba); the caller's values are restored afterwards."""
     saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
-    os.environ.update({name: str(threads) for name in THREAD_VARIABLES})
+    os.environ.update({"NUMBA_NUM_THREADS": str(threads), **{name: "1" for name in BLAS_THREAD_VARIABLES}})
     try:
         yield
     finally:

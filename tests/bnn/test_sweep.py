@@ -58,7 +58,8 @@ def fake_train(config, out_dir, resume):
             crash.unlink()
             raise RuntimeError("simulated crash")
     import numba  # record the thread limits the worker runs under
-    (out_dir / "threads.json").write_text(json.dumps([os.environ.get("NUMBA_NUM_THREADS"), numba.get_num_threads()]))
+    (out_dir / "threads.json").write_text(json.dumps([os.environ.get("NUMBA_NUM_THREADS"), numba.get_num_threads(),
+                                                      os.environ.get("OPENBLAS_NUM_THREADS")]))
     accuracies = [row["test_accuracy"] for row in history]
     return SimpleNamespace(final_test_accuracy=accuracies[-1], best_test_accuracy=max(accuracies),
                            seconds=0.01 * len(history), history=history)
@@ -267,14 +268,15 @@ def test_local_parallelism_rejects_bad_counts(workers, threads, message):
         sw.local_parallelism(4, workers, threads, 2)
 
 
-def test_process_pool_matches_inline_and_limits_threads(tmp_path):
+@pytest.mark.parametrize("workers, threads", [(2, 1), (1, 2)])
+def test_process_pool_matches_inline_and_limits_threads(tmp_path, workers, threads):
     inline, _ = run_fake_sweep(tmp_path / "inline", seed=11)
-    pooled, lines = run_fake_sweep(tmp_path / "pool", seed=11, workers=2, threads=1)
+    pooled, lines = run_fake_sweep(tmp_path / "pool", seed=11, workers=workers, threads=threads)
     assert [{k: r[k] for k in sw.RESULT_COLUMNS} for r in pooled] == \
            [{k: r[k] for k in sw.RESULT_COLUMNS} for r in inline]
     assert len(lines) == 6
-    for path in (tmp_path / "pool").glob("runs/*/*/threads.json"):
-        assert json.loads(path.read_text()) == ["1", 1]
+    for path in (tmp_path / "pool").glob("runs/*/*/threads.json"):   # Numba gets the threads, BLAS always 1
+        assert json.loads(path.read_text()) == [str(threads), threads, "1"]
 
 
 def _sweep_in_process(out_dir):
