@@ -9,6 +9,13 @@ import sys
 # a few microseconds to wake. Read when Numba starts its threads (at the first parallel loop); the user's setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# BLAS runs single-threaded: the batch pool (bnn.parallel) makes concurrent BLAS calls on Numba's thread count, and a
+# multi-threaded OpenBLAS under it oversubscribes the cores (NiN on 2 cores: no gain from the second thread; its idle
+# threads also spin and take the cores from Numba's). Effective only if NumPy is not imported yet, as with
+# `python -m bnn`; scripts that import NumPy first should set OPENBLAS_NUM_THREADS=1 themselves.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 
 def _keep_freed_memory():
     """Let glibc keep freed memory for reuse instead of returning it to the system.

@@ -13,16 +13,7 @@ BLAS reads its thread count when numpy loads, so the single-thread default is se
 New subcommands: add a `_add_<name>(subparsers)` that sets `func`, and list it in `SUBCOMMANDS`.
 """
 import argparse
-import os
 import sys
-
-
-def _single_threaded_blas():
-    """BLAS gets one thread unless the environment says otherwise; this must run before numpy is imported.
-    Measured on 2 cores: a multi-threaded OpenBLAS between Numba's parallel loops made a LeNet-4 training step 4x
-    slower (its idle threads spin and take the cores from Numba's); single-threaded BLAS costs little."""
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
 
 
 def _set_numba_threads(threads):
@@ -195,7 +186,6 @@ def make_parser():
 
 
 def main(argv=None):
-    _single_threaded_blas()
     args = make_parser().parse_args(argv)
     _set_numba_threads(args.global_threads)
     args.func(args)
