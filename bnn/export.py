@@ -6,13 +6,15 @@ for float layers their weights; for BatchNorm its affine parameters and running 
 of binary layers are not stored. `ExportedModel(path).predict(x)` evaluates the layers with the same forward
 functions the training model uses in eval mode, so the predictions are identical.
 
-File layout: attrs format, input_shape (JSON); one group per layer in order, "<index>_<name>", with attrs type and
-config (JSON) and the arrays as datasets.
+File layout: a sealed HDF5 file (datasets.sealed: a header with the label FORMAT and the SHA-256 of the rest, checked
+before h5py reads the file); attrs input_shape (JSON); one group per layer in order, "<index>_<name>", with attrs
+type and config (JSON) and the arrays as datasets. Files of format 1 (plain HDF5) are refused: export them again.
 """
 import json
 
-import h5py
 import numpy as np
+
+from datasets import BrokenSeal, create_sealed, open_sealed
 
 from .checkpoint import write_atomic
 from .kernels.bitpack import pack_conv_input, pack_conv_weights, pack_signs
@@ -26,7 +28,7 @@ from .layers.conv import conv2d_forward
 from .layers.dense import dense_forward
 from .layers.pool import avgpool_forward, maxpool_forward
 
-FORMAT = "xnor-mram inference model 1"
+FORMAT = "xnor-mram inference model, format 2"
 
 
 def _layer_record(layer, input_shape):
@@ -61,8 +63,7 @@ def export_model(model, path):
     """Write `model` (its eval-mode computation) to `path` atomically."""
     def write(tmp):
         shape = (1,) + model.input_shape
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = FORMAT
+        with create_sealed(tmp, FORMAT) as f:
             f.attrs["input_shape"] = json.dumps(model.input_shape)
             for i, layer in enumerate(model.layers):
                 kind, config, arrays = _layer_record(layer, shape)
@@ -114,13 +115,23 @@ class ExportedModel:
     """Inference from an exported file: `predict(x)` gives the logits (N, classes) for x (N,) + input_shape."""
 
     def __init__(self, path):
-        with h5py.File(path, "r") as f:
-            if f.attrs.get("format") != FORMAT:
-                raise ValueError(f"{path} is not an exported model (format {f.attrs.get('format')!r}, "
-                                 f"expected {FORMAT!r})")
-            self.input_shape = tuple(json.loads(f.attrs["input_shape"]))
-            self.layers = [(name.split("_", 1)[1], g.attrs["type"], json.loads(g.attrs["config"]),
-                            {k: np.asarray(d) for k, d in g.items()}) for name, g in sorted(f.items())]
+        """Read the exported model at `path`; ValueError naming the file if it is not one of this format, or is
+        damaged."""
+        try:
+            f = open_sealed(path, FORMAT)
+        except BrokenSeal as err:
+            if err.unsealed:
+                raise ValueError(f"{path} has no SHA-256 header: an exported model of format 1 or another HDF5 file, "
+                                 f"which this version does not open unverified; export it again from its "
+                                 f"checkpoint (python -m bnn export CHECKPOINT OUTPUT)") from err
+            raise ValueError(f"{path} is not a readable exported model: {err.reason}") from err
+        try:
+            with f:
+                self.input_shape = tuple(json.loads(f.attrs["input_shape"]))
+                self.layers = [(name.split("_", 1)[1], g.attrs["type"], json.loads(g.attrs["config"]),
+                                {k: np.asarray(d) for k, d in g.items()}) for name, g in sorted(f.items())]
+        except Exception as err:    # a verified file can still lack a part (written by something else with our label)
+            raise ValueError(f"{path} is not a readable exported model ({type(err).__name__}: {err})") from err
 
     def predict(self, x, batch_size=1000):
         if tuple(x.shape[1:]) != self.input_shape:

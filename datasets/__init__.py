@@ -12,9 +12,14 @@ Command line: `python -m datasets prepare NAME [--source DIR]`, `python -m datas
 
 Bad raw data raises `DataError` (a ValueError naming the file and the problem); a missing raw file raises
 `SourceMissing` (a FileNotFoundError saying where to place it).
+
+Sealed HDF5 files (`create_sealed`, `open_sealed`, `BrokenSeal`; see datasets.sealed): the SHA-256 header that
+makes the cache safe to read, shared with bnn's checkpoints and exported models.
 """
 from .batching import batches, crop_flip, normalize
 from .errors import DataError, SourceMissing
 from .loading import REGISTRY, Dataset, load
+from .sealed import BrokenSeal, create_sealed, open_sealed
 
-__all__ = ["load", "batches", "Dataset", "DataError", "SourceMissing", "crop_flip", "normalize", "REGISTRY"]
+__all__ = ["load", "batches", "Dataset", "DataError", "SourceMissing", "crop_flip", "normalize", "REGISTRY",
+           "create_sealed", "open_sealed", "BrokenSeal"]

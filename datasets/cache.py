@@ -1,30 +1,26 @@
 """The HDF5 cache: one file per dataset, split and variant, written once, verified on every load.
 
-Layout of a cache file:
-    header   the first HEADER_BYTES bytes (HDF5's user block, which HDF5 skips): the text
-             "xnor-mram dataset cache, format <FORMAT_VERSION>" and the SHA-256 of every byte after the header,
-             zero-padded
+Layout of a cache file (a sealed HDF5 file, see datasets.sealed):
+    header   the first 512 bytes (HDF5's user block): the label "xnor-mram dataset cache, format <FORMAT_VERSION>"
+             and the SHA-256 of every byte after the header
     images   uint8 (N, C, H, W), chunked by whole images (~256 KiB per chunk) for random batch reads
     labels   int64 (N,)
     extra/*  optional per-image arrays (N,), e.g. CIFAR-100 coarse labels
     attrs    format_version, name, split, variant, classes, mean, std, sources (file -> SHA-256), meta
              (all JSON), n, images_sha256 (of the image array, reported in Dataset.meta)
 
-Why a digest of the whole file, checked before HDF5 sees it: libhdf5 does not survive every damaged file. Some
-damage (one flipped bit, a block of zeros) sends it into an endless loop inside C code, which no Python error
-handling can interrupt; the latest HDF5 format's metadata checksums (used here) do not cover everything, e.g. the
-global heap holding variable-length strings. So `_open` hashes the file in HASH_BYTES blocks and hands it to h5py
-only if the header matches. The digest lives in the file it covers, so both are replaced by one os.replace and
-cannot disagree unless the file is damaged. Caches without this header (written before it existed, format 1) are
-rebuilt once, with a warning. Cost (SHA-256 at ~1 GB/s on a loaded 2-core machine): an in-memory load no longer
-hashes the images separately, so it costs what it did (MNIST train ~60-75 ms); a lazy view pays ~0.8 ms per MB of
-cache (~2 s for one just over IN_MEMORY_LIMIT), a build one more pass over the finished file.
+Why a digest of the whole file, checked before HDF5 sees it: libhdf5 may loop forever on a damaged file (see
+datasets.sealed). The digest lives in the file it covers, so both are replaced by one os.replace and cannot disagree
+unless the file is damaged. Caches without this header (written before it existed, format 1) are rebuilt once, with
+a warning. Cost (SHA-256 at ~1 GB/s on a loaded 2-core machine): an in-memory load no longer hashes the images
+separately, so it costs what it did (MNIST train ~60-75 ms); a lazy view pays ~0.8 ms per MB of cache (~2 s for one
+just over IN_MEMORY_LIMIT), a build one more pass over the finished file.
 
-Writing: the builder fills a temporary file in the cache folder; the header is written once the HDF5 file is
-closed, and the finished file then replaces the final name with os.replace, so a reader sees either no file or a
-whole one. An fcntl lock on `<cache>.lock` serialises builders: a second process preparing the same dataset waits,
-then finds the finished file and uses it. Readers take no lock: a file is never changed in place, only replaced,
-and a reader checks that h5py opened the very file (device and inode) whose digest it verified.
+Writing: the builder fills a temporary file in the cache folder, which is sealed once closed and then replaces the
+final name with os.replace, so a reader sees either no file or a whole one. An fcntl lock on `<cache>.lock`
+serialises builders: a second process preparing the same dataset waits, then finds the finished file and uses it.
+Readers take no lock: a file is never changed in place, only replaced, and `open_sealed` makes sure h5py opened the
+very file whose digest it verified.
 Reading: a file whose header is missing, of another format or does not match its content, or that holds
 another dataset/split/variant, has inconsistent shapes or attributes h5py or JSON cannot read, is reported with a
 warning, deleted and rebuilt.
@@ -37,12 +33,11 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-import h5py
 import numpy as np
 
+from .sealed import BrokenSeal, create_sealed, open_sealed
+
 FORMAT_VERSION = 2
-HEADER_BYTES = 512         # HDF5 user block size: the smallest HDF5 allows
-HASH_BYTES = 1 << 20       # bytes per read when hashing a cache file
 CHUNK_BYTES = 1 << 18      # HDF5 chunk size target; a few hundred small images, one large one
 READ_BYTES = 1 << 24       # bytes per read when scanning a whole dataset (hashing, statistics)
 IN_MEMORY_LIMIT = 2 << 30  # bytes of images above which a load returns an h5py view instead of an array
@@ -112,23 +107,6 @@ def scan(images):
     return image_digest.hexdigest(), mean.tolist(), std.tolist()
 
 
-def header(body_sha256):
-    """The HEADER_BYTES bytes a cache file starts with, given the SHA-256 (hex) of the bytes after them."""
-    text = f"xnor-mram dataset cache, format {FORMAT_VERSION}\nsha256 of the rest: {body_sha256}\n"
-    return text.encode().ljust(HEADER_BYTES, b"\0")
-
-
-def body_sha256(handle):
-    """SHA-256 (hex) of an open binary file from byte HEADER_BYTES to its end, read in HASH_BYTES blocks."""
-    digest = hashlib.sha256()
-    block = bytearray(HASH_BYTES)
-    view = memoryview(block)
-    handle.seek(HEADER_BYTES)
-    while size := handle.readinto(block):
-        digest.update(view[:size])
-    return digest.hexdigest()
-
-
 @contextmanager
 def _lock(path):
     with open(str(path) + ".lock", "a") as handle:
@@ -139,21 +117,8 @@ def _lock(path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-@contextmanager
-def created_hdf5(path):
-    """h5py.File(path, "w") in HDF5's latest (checksummed) format with a HEADER_BYTES user block, closed on exit.
-    If the block failed, an error from closing (HDF5 flushes again, e.g. into the same full disk, and raises
-    RuntimeError) does not hide the first one."""
-    f = h5py.File(path, "w", libver="latest", userblock_size=HEADER_BYTES)
-    try:
-        yield f
-    except BaseException:
-        try:
-            f.close()
-        except Exception:
-            pass
-        raise
-    f.close()
+def _label():
+    return f"xnor-mram dataset cache, format {FORMAT_VERSION}"
 
 
 def _write(path, build, identity):
@@ -162,7 +127,7 @@ def _write(path, build, identity):
         stale.unlink(missing_ok=True)       # left by a builder that was killed; none can be running now
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with created_hdf5(tmp) as f:
+        with create_sealed(tmp, _label()) as f:
             sink = Sink(f)
             info = build(sink)
             if sink.images is None:
@@ -174,47 +139,20 @@ def _write(path, build, identity):
                                 images_sha256=images_sha, classes=json.dumps(list(info["classes"])),
                                 mean=json.dumps(list(info["mean"])), std=json.dumps(list(info["std"])),
                                 sources=json.dumps(info.get("sources", {})), meta=json.dumps(meta)))
-        with open(tmp, "r+b") as f:
-            digest = body_sha256(f)
-            f.seek(0)
-            f.write(header(digest))
-            f.flush()
-            os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _verified(path):
-    """os.stat_result of the cache file at `path` once its header matches its content; raises CorruptCache."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(HEADER_BYTES)
-            expected = header(body_sha256(handle))
-            stat = os.fstat(handle.fileno())
-    except OSError as err:
-        raise CorruptCache(f"cannot read it ({type(err).__name__}: {err})") from err
-    if head != expected:
-        first, wanted = head.split(b"\n", 1)[0], expected.split(b"\n", 1)[0]
-        if first != wanted:
-            raise CorruptCache(f"it starts with {first[:60]!r}, not {wanted!r} (an older cache, or damaged)")
-        raise CorruptCache("its content does not match the SHA-256 in its header")
-    return stat
 
 
 def _open(path, in_memory, identity):
     """(images, labels, attrs) from a verified cache file holding `identity`; raises CorruptCache with the reason.
 
     h5py sees the file only once its digest has been checked: libhdf5 may loop forever on a damaged file."""
-    verified = _verified(path)
     try:
-        f = h5py.File(path, "r")
-    except Exception as err:    # OSError mostly; other types on some damaged superblocks
-        raise CorruptCache(f"cannot open it as HDF5 ({type(err).__name__}: {err})") from err
+        f = open_sealed(path, _label())
+    except BrokenSeal as err:
+        raise CorruptCache(err.reason) from err
     try:
-        opened = os.fstat(f.id.get_vfd_handle())
-        if (opened.st_dev, opened.st_ino) != (verified.st_dev, verified.st_ino):
-            raise CorruptCache("it was replaced while being verified")
         attrs = dict(f.attrs)
         held = (attrs["name"], attrs["split"], json.loads(attrs["variant"]))
         if held != (identity["name"], identity["split"], identity["variant"]):

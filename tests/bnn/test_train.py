@@ -1,7 +1,9 @@
 """Training on real MNIST (small subsets): outputs, checkpoint round trip, resume == uninterrupted, NaN stops."""
 import csv
 import dataclasses
+import re
 
+import h5py
 import numpy as np
 import pytest
 
@@ -54,6 +56,18 @@ def test_checkpoint_round_trip(tmp_path):
     assert (back.epoch, back.optimizer_scalars, back.rng_state, back.config, back.history) == (
         3, {"t": 7}, ckpt.rng_state, {"model": "x"}, ckpt.history)
     assert [p.name for p in tmp_path.iterdir()] == ["c.h5"]   # no temp files left behind
+    assert (tmp_path / "c.h5").read_bytes().startswith(b"xnor-mram checkpoint, format 2\nsha256 of the rest: ")
+
+
+def test_resume_from_a_checkpoint_of_format_1_says_to_start_over(tmp_path, config):
+    """Format 1 had no SHA-256 header; opening it unverified would risk a hang in libhdf5, so it is refused."""
+    with h5py.File(tmp_path / "checkpoint.h5", "w", libver="latest") as f:
+        f.attrs["format"] = np.bytes_(b"xnor-mram checkpoint 1")
+        f.create_dataset("model/fc.weight", data=np.zeros((2, 2), np.float32))
+    path = re.escape(str(tmp_path / "checkpoint.h5"))
+    with pytest.raises(ValueError, match=f"^{path} has no SHA-256 header: a checkpoint of format 1 .*start the run "
+                                         f"over in a new folder, or finish it with the version that wrote it$"):
+        train(config, tmp_path, resume=True)
 
 
 def test_resume_equals_uninterrupted(tmp_path, config, data_root, monkeypatch):

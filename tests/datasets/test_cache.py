@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import datasets
-from datasets import cache
+from datasets import cache, sealed
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*expected the official:UserWarning")
 
@@ -28,9 +28,9 @@ def test_cache_records_identity_checksums_and_version(fake_mnist):
 def test_cache_header_holds_the_format_and_the_sha256_of_the_rest_of_the_file(fake_mnist):
     root, cache_dir, _ = fake_mnist
     data = Path(datasets.load("mnist", "test", root=root, cache_dir=cache_dir).meta["cache"]).read_bytes()
-    head, body = data[:cache.HEADER_BYTES], data[cache.HEADER_BYTES:]
+    head, body = data[:sealed.HEADER_BYTES], data[sealed.HEADER_BYTES:]
     text = f"xnor-mram dataset cache, format {cache.FORMAT_VERSION}\nsha256 of the rest: "
-    assert head == (text + hashlib.sha256(body).hexdigest() + "\n").encode().ljust(cache.HEADER_BYTES, b"\0")
+    assert head == (text + hashlib.sha256(body).hexdigest() + "\n").encode().ljust(sealed.HEADER_BYTES, b"\0")
     assert body.startswith(b"\x89HDF\r\n\x1a\n")
 
 
@@ -57,13 +57,13 @@ def damage_edit_attribute(path):
 def damage_zero_block(path):
     """876 zero bytes over the start of the HDF5 file (superblock, root group, attributes)."""
     data = bytearray(path.read_bytes())
-    data[cache.HEADER_BYTES:cache.HEADER_BYTES + 876] = bytes(876)
+    data[sealed.HEADER_BYTES:sealed.HEADER_BYTES + 876] = bytes(876)
     path.write_bytes(bytes(data))
 
 
 def damage_digest(path):
     data = bytearray(path.read_bytes())
-    data[cache.HEADER_BYTES - 1] = 1        # the header's zero padding is covered too
+    data[sealed.HEADER_BYTES - 1] = 1        # the header's zero padding is covered too
     path.write_bytes(bytes(data))
 
 
@@ -103,7 +103,7 @@ def test_a_cache_of_an_older_format_is_rebuilt(fake_mnist, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(cache, "FORMAT_VERSION", cache.FORMAT_VERSION - 1)
         datasets.load("mnist", "test", root=root, cache_dir=cache_dir)
-    with pytest.warns(UserWarning, match=f"format {cache.FORMAT_VERSION - 1}.*an older cache"):
+    with pytest.warns(UserWarning, match=f"format {cache.FORMAT_VERSION - 1}.*another format"):
         ds = datasets.load("mnist", "test", root=root, cache_dir=cache_dir)
     np.testing.assert_array_equal(ds.labels, arrays["test"][1])
 
@@ -118,9 +118,9 @@ def test_a_damaged_cache_never_reaches_h5py(fake_mnist, monkeypatch):
     def checked_open(path, mode="r", **kwargs):
         if mode == "r":
             data = Path(path).read_bytes()
-            opened.append(hashlib.sha256(data[cache.HEADER_BYTES:]).hexdigest().encode() in data[:cache.HEADER_BYTES])
+            opened.append(hashlib.sha256(data[sealed.HEADER_BYTES:]).hexdigest().encode() in data[:sealed.HEADER_BYTES])
         return real_open(path, mode, **kwargs)
-    monkeypatch.setattr(cache.h5py, "File", checked_open)
+    monkeypatch.setattr(h5py, "File", checked_open)
     with pytest.warns(UserWarning, match="does not match the SHA-256"):
         datasets.load("mnist", "test", root=root, cache_dir=cache_dir)
     assert opened == [True]
@@ -131,10 +131,10 @@ def test_a_cache_replaced_between_verification_and_opening_is_not_trusted(fake_m
     root, cache_dir, arrays = fake_mnist
     path = cache_dir / "mnist-test.h5"
     want = datasets.load("mnist", "test", root=root, cache_dir=cache_dir)
-    verify = cache._verified
+    verify = sealed._verified
 
-    def verify_then_swap(where):
-        stat = verify(where)
+    def verify_then_swap(where, label):
+        stat = verify(where, label)
         if not swapped:
             edited = where.with_name("edited.h5")
             edited.write_bytes(where.read_bytes())
@@ -143,7 +143,7 @@ def test_a_cache_replaced_between_verification_and_opening_is_not_trusted(fake_m
             swapped.append(where)
         return stat
     swapped = []
-    monkeypatch.setattr(cache, "_verified", verify_then_swap)
+    monkeypatch.setattr(sealed, "_verified", verify_then_swap)
     with pytest.warns(UserWarning, match="does not match the SHA-256"):
         got = datasets.load("mnist", "test", root=root, cache_dir=cache_dir)
     assert swapped == [path] and got.mean == want.mean

@@ -4,7 +4,7 @@
 
 WHERE:N kills the process (SIGKILL: no cleanup, no finally blocks, no atexit) at the N-th (1-based) event of a kind:
     cache       a write into the HDF5 cache file being built (datasets.cache.Sink.allocate / write, and the scan
-                that hashes it before it is marked complete)
+                that hashes and measures its images before the file is sealed and renamed into place)
     batch       a loss evaluation (training or test batch), so mid-epoch
     checkpoint  a dataset written into the temporary checkpoint file, so mid-checkpoint-write
     result      a file written atomically by the sweep (config.json, result.json, results.csv / .h5), before its rename

@@ -219,6 +219,12 @@ def saved_checkpoint(tmp_path):
     return path, ckpt
 
 
+def damage_bytes(path, at, replacement):
+    data = bytearray(path.read_bytes())
+    data[at:at + len(replacement)] = replacement
+    path.write_bytes(bytes(data))
+
+
 def test_regression_a_flipped_weight_bit_is_detected(saved_checkpoint):
     path, ckpt = saved_checkpoint
     with h5py.File(path, "r") as f:
@@ -235,6 +241,53 @@ def test_regression_a_truncated_checkpoint_is_a_valueerror(saved_checkpoint):
     path.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(ValueError, match=re.escape(str(path))):
         checkpoint.load(path)
+
+
+def zeroed_heap_object(path):
+    """16 zero bytes over the first object of the global heap (the JSON text attributes): a heap object of size 0,
+    on which libhdf5 (h5py 3.16 / HDF5 2.0) loops forever reading the attributes, checksummed format or not."""
+    damage_bytes(path, path.read_bytes().index(b"GCOL") + 16, bytes(16))
+
+
+MISMATCH = "its content does not match the SHA-256 in its header"
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (zeroed_heap_object, MISMATCH),
+    (lambda path: damage_bytes(path, 2048, bytes(876)), MISMATCH),
+    (lambda path: path.write_bytes(path.read_bytes()[:-1]), MISMATCH),
+    (lambda path: damage_bytes(path, path.read_bytes().index(b"rest: ") + 6, b"0"), MISMATCH),
+    (lambda path: damage_bytes(path, 0, b"xnor-mram inference model, format 2\n"),
+     "it starts with b'xnor-mram inference model, format 2', not 'xnor-mram checkpoint, format 2'"),
+    (lambda path: damage_bytes(path, 0, bytes(64)), r"it starts with b'\x00\x00"),
+], ids=["zeroed-heap-object", "zeroed-block", "truncated", "edited-digest", "another-label", "zeroed-header"])
+def test_regression_a_damaged_checkpoint_is_a_valueerror_naming_it_never_read_by_hdf5(saved_checkpoint, monkeypatch,
+                                                                                    no_hang, damage, reason):
+    path, _ = saved_checkpoint
+    damage(path)
+    monkeypatch.setattr(h5py, "File", lambda *args, **kwargs: pytest.fail("h5py opened a damaged checkpoint"))
+    with no_hang(10), pytest.raises(ValueError, match=re.escape(f"{path} is not a readable checkpoint: {reason}")):
+        checkpoint.load(path)
+
+
+@pytest.mark.parametrize("command", [["train", "--resume", "--model", "lenet4", "--epochs", "2", "--out", "{folder}"],
+                                     ["export", "{folder}/checkpoint.h5", "{folder}/inference.h5"]])
+def test_regression_a_checkpoint_that_hangs_libhdf5_fails_resume_and_export_quickly(saved_checkpoint, command):
+    """Found while sealing checkpoints (the cache's zeroed-block hang, sought in a checkpoint): zeroing the first
+    object of the global heap of a checkpoint makes a bare h5py.File + dict(f.attrs) loop forever in libhdf5.
+    Checkpoint format 2 hashes the file first, so `--resume` and `export` stop at once with an error naming it."""
+    path, _ = saved_checkpoint
+    zeroed_heap_object(path)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    args = [arg.format(folder=path.parent) for arg in command]
+    try:
+        run = subprocess.run([sys.executable, "-m", "bnn", *args], env=env, capture_output=True, text=True,
+                             timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"python -m bnn {' '.join(args)} hung on a damaged checkpoint")
+    assert run.returncode != 0
+    assert f"ValueError: {path} is not a readable checkpoint: {MISMATCH}" in run.stderr
+    assert sorted(p.name for p in path.parent.iterdir()) == ["checkpoint.h5"], "nothing written"
 
 
 # --- config files --------------------------------------------------------------------------------------------------------
