@@ -9,6 +9,9 @@ exactly the input gradient of the convolution.
 A 1×1 kernel with stride 1 and no padding makes both a pure NCHW ↔ (N·H·W, C) transposition.  The generic gather
 reads one element per channel plane for each pixel; planes are H·W·4 bytes apart, often a multiple of 4 KiB, so they
 collide in the same L1 sets.  That case goes through a cache-blocked transpose instead (about 3× faster).
+
+The kernels release the GIL (``nogil``): the convolution layers call them from several threads of the batch pool
+(:mod:`bnn.parallel`) at once, between matrix products.
 """
 import numpy as np
 from numba import njit, prange
@@ -30,7 +33,7 @@ def _check_float(x, name):
         raise TypeError(f"{name} must be a float32 or float64 numpy array, got {getattr(x, 'dtype', type(x))}")
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _transpose_last_two(src, dst):
     """dst[n, j, i] = src[n, i, j] for src (N, I, J), in blocks of 64 j by 16 i so both sides stay in L1."""
     n_img, ni, nj = src.shape
@@ -50,7 +53,7 @@ def _is_pointwise(kh, kw, stride, padding):
     return kh == 1 and kw == 1 and stride == 1 and padding == 0
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _im2col_kernel(x, kh, kw, stride, padding, cols):
     n_img, channels, height, width = x.shape
     oh_n = (height + 2 * padding - kh) // stride + 1
@@ -71,7 +74,7 @@ def _im2col_kernel(x, kh, kw, stride, padding, cols):
                                 cols[row, col] = 0
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _col2im_kernel(cols, kh, kw, stride, padding, x):
     n_img, channels, height, width = x.shape
     oh_n = (height + 2 * padding - kh) // stride + 1
