@@ -9,7 +9,7 @@ from bnn.kernels import flip_bits, flip_mask, n_words, pack_conv_input, pack_sig
 from bnn.kernels import reference as ref
 from bnn.kernels import unpack_signs
 from bnn.kernels.flips import (apply_flips, apply_flips_numpy, binary_digits, compare_digits, flip_bits_in_place,
-                               xor_at_gaps, xor_at_gaps_numpy)
+                               flip_rows_in_place, xor_at_gaps, xor_at_gaps_numpy)
 
 # Two-sided binomial tests at significance ALPHA with fixed seeds: a correct sampler fails one with probability
 # ALPHA for a random seed; with the seeds fixed the outcome is deterministic.
@@ -203,6 +203,9 @@ def test_flip_bits_in_place_rejects_what_it_cannot_edit():
         flip_bits_in_place(packed, x, 4, 0.1, 0.1, rng)
     with pytest.raises(ValueError, match="p_neg_to_pos must be a probability"):
         flip_bits_in_place(packed, x, 1, 0.1, 2.0, rng)
+    # the layers' hot path checks only what keeps the kernels inside the arrays
+    with pytest.raises(ValueError, match=r"rows must have shape \(36, 2\) for x3 of shape \(4, 70, 9\), got \(35, 2\)"):
+        flip_rows_in_place(packed.reshape(-1, 2)[:-1], x.reshape(4, 70, 9), 0.01, 0.01, rng)
 
 
 def test_flip_bits_deterministic_extremes():
