@@ -11,11 +11,13 @@ Three ways of producing the stored bit are modelled (paper eqs. 1 and 4-7):
   BER 0.5 makes every binary activation a fair coin.
 
 Where the flips act. They are applied in the forward pass to the *packed* activations, between packing and the
-XNOR-popcount product (`bnn.kernels.flip_bits`), i.e. exactly to the bits a memory would hold. The backward pass is
-the straight-through estimator of the *clean* sign: the gradient flows through a flipped bit as if it had not
-flipped, as in the authors' code. (The alternative, treating a flip as multiplication by -1 and passing the gradient
-with the flipped sign, models an error the optimizer could "see"; a real memory gives it no such signal, so it is
-not the default.) The weight gradient does use the flipped activations, because those are what the layer consumed.
+XNOR-popcount product (`bnn.kernels.flip_bits`; in a binary layer `bnn.kernels.flips.flip_bits_in_place`, which
+also sets the same entries of the layer's ±1 input array, in place), i.e. exactly to the bits a memory would hold.
+The backward pass is the straight-through estimator of the *clean* sign: the gradient flows through a flipped bit
+as if it had not flipped, as in the authors' code. (The alternative, treating a flip as multiplication by -1 and
+passing the gradient with the flipped sign, models an error the optimizer could "see"; a real memory gives it no
+such signal, so it is not the default.) The weight gradient does use the flipped activations, because those are
+what the layer consumed.
 
 By default errors act during training only (the paper tests error-free); `at_test=True` keeps them at evaluation
 time to study matched train/test error rates. Rates may be one for all binary layers, one per binary layer, and may
