@@ -26,14 +26,36 @@ FORMAT = "xnor-mram checkpoint, format 2"
 
 
 def write_atomic(path, write):
-    """Call write(temp_path) and move the temp file onto `path`: readers see the old file or the new one, whole."""
+    """Call write(temp_path) and move the temp file onto `path`: readers see the old file or the new one, whole.
+    Temp files of `path` left by writers that were killed mid-write are removed first."""
     path = Path(path)
+    remove_stale_temps(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     try:
         write(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def remove_stale_temps(path):
+    """Delete the temp files `.<name>.<pid>.<ns>.tmp` of `path` whose writing process no longer exists (a write
+    killed before its rename). Temp files of live processes, and names not of this pattern, are left alone."""
+    path = Path(path)
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:-len(".tmp")].split(".")[0]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _process_exists(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # exists, owned by someone else
+        return True
+    return True
 
 
 @dataclass

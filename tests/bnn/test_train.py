@@ -1,6 +1,7 @@
 """Training on real MNIST (small subsets): outputs, checkpoint round trip, resume == uninterrupted, NaN stops."""
 import csv
 import dataclasses
+import os
 import re
 
 import h5py
@@ -57,6 +58,22 @@ def test_checkpoint_round_trip(tmp_path):
         3, {"t": 7}, ckpt.rng_state, {"model": "x"}, ckpt.history)
     assert [p.name for p in tmp_path.iterdir()] == ["c.h5"]   # no temp files left behind
     assert (tmp_path / "c.h5").read_bytes().startswith(b"xnor-mram checkpoint, format 2\nsha256 of the rest: ")
+
+
+def test_atomic_writes_remove_the_temp_files_of_killed_writers(tmp_path):
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)   # that process has exited: its temp file is stale
+    target = tmp_path / "checkpoint.h5"
+    stale = tmp_path / f".checkpoint.h5.{dead_pid}.123.tmp"
+    live = tmp_path / f".checkpoint.h5.{os.getpid()}.456.tmp"   # a live writer's (this process): kept
+    other = tmp_path / ".metrics.csv.1.1.tmp"                   # another file's temp: not ours to judge
+    for path in (stale, live, other):
+        path.write_bytes(b"partial")
+    checkpoint.write_atomic(target, lambda tmp: tmp.write_bytes(b"whole"))
+    assert target.read_bytes() == b"whole"
+    assert not stale.exists() and live.exists() and other.exists()
 
 
 def test_resume_from_a_checkpoint_of_format_1_says_to_start_over(tmp_path, config):
