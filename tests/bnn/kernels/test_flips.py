@@ -6,10 +6,11 @@ import pytest
 from scipy import stats
 
 from bnn.kernels import flip_bits, flip_mask, n_words, pack_conv_input, pack_signs, tail_mask, unpack_conv_input
+from bnn.kernels import flips
 from bnn.kernels import reference as ref
 from bnn.kernels import unpack_signs
 from bnn.kernels.flips import (apply_flips, apply_flips_numpy, binary_digits, compare_digits, flip_bits_in_place,
-                               flip_rows_in_place, xor_at_gaps, xor_at_gaps_numpy)
+                               flip_rows_in_place, xor_at_gaps, xor_at_gaps_numpy, xor_bernoulli_bits)
 
 # Two-sided binomial tests at significance ALPHA with fixed seeds: a correct sampler fails one with probability
 # ALPHA for a random seed; with the seeds fixed the outcome is deterministic.
@@ -185,6 +186,25 @@ def test_flip_bits_in_place_makes_the_flips_of_flip_bits_in_packed_and_x(p_pos_t
     flip_bits_in_place(packed, x, 1, p_pos_to_neg, p_neg_to_pos, np.random.default_rng(11))
     np.testing.assert_array_equal(packed, want)
     np.testing.assert_array_equal(x, unpack(want))
+
+
+@pytest.mark.parametrize("a, nbits, inner, q", [(128, 192, 64, 0.01), (7, 70, 15, 0.003), (40, 130, 1, 0.015),
+                                                 (2, 5, 4, 1e-4)])
+def test_positions_set_in_parallel_are_the_serial_kernels_flips(a, nbits, inner, q, monkeypatch):
+    """flip_rows_in_place draws the positions first (bernoulli_positions) and sets them per image in parallel
+    (xor_positions): the same draws, the same flips in the words and in x, and the Generator left in the same state
+    as the one-pass serial kernel."""
+    x = pm1(np.random.default_rng(1), (a, nbits, inner))
+    rows = pack_signs(x.transpose(0, 2, 1).reshape(a * inner, nbits))[0]
+    got_rows, want_rows, got_x, want_x = rows.copy(), rows.copy(), x.copy(), x.copy()
+    got_rng, want_rng = np.random.default_rng(5), np.random.default_rng(5)
+    monkeypatch.setattr(flips, "PARALLEL_MIN_FLIPS", 0)   # the parallel path even for few flips
+    flip_rows_in_place(got_rows, got_x, q, q, got_rng)
+    xor_bernoulli_bits(want_rows, nbits, q, want_rng, want_x)
+    np.testing.assert_array_equal(got_rows, want_rows)
+    np.testing.assert_array_equal(got_x, want_x)
+    assert got_rng.random() == want_rng.random()
+    assert q < 1e-3 or not np.array_equal(got_rows, rows)
 
 
 def test_flip_bits_in_place_rejects_what_it_cannot_edit():
