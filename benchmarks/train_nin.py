@@ -180,9 +180,9 @@ def bnn_ops_worker(args):
 
     from bnn.kernels.bitpack import pack_conv_input, pack_conv_weights
     from bnn.kernels.conv import binary_conv2d_packed
-    from bnn.kernels.im2col import col2im, im2col
     from bnn.layers.activation import relu_forward, sign_backward, sign_forward
     from bnn.layers.batchnorm import batchnorm_backward, batchnorm_forward
+    from bnn.layers.conv import conv2d_backward_chunked
     from bnn.layers.pool import maxpool_backward, maxpool_forward
 
     numba.set_num_threads(args.threads)
@@ -197,12 +197,6 @@ def bnn_ops_worker(args):
     w4 = np.where(rng.standard_normal((192, 96, 5, 5)) >= 0, 1, -1).astype(np.float32)
     d4 = rng.standard_normal((BATCH, 192, 16, 16)).astype(np.float32)
     packed, packed_w = pack_conv_input(x4), pack_conv_weights(w4)
-    chunk = 32   # conv2d_backward_chunked's images per chunk
-    cols = im2col(x4[:chunk], 5, 5, 1, 2)
-    d = d4[:chunk].transpose(0, 2, 3, 1).reshape(-1, 192)
-    w_mat = w4.reshape(192, -1)
-    dcols = d @ w_mat
-    chunks = BATCH // chunk
     return {
         "sign forward (128x192x32x32)": cpu_seconds(lambda: sign_forward(x)),
         "sign backward": cpu_seconds(lambda: sign_backward(x, x)),
@@ -214,10 +208,7 @@ def bnn_ops_worker(args):
         "maxpool 3/2 forward (128x96x32x32)": cpu_seconds(lambda: maxpool_forward(x96, 3, 2, 1)),
         "maxpool 3/2 backward": cpu_seconds(lambda: maxpool_backward(pooled, pool_cache)),
         "conv4 forward (XNOR, packed)": cpu_seconds(lambda: binary_conv2d_packed(packed, packed_w, 96, 1, 2)),
-        "conv4 backward: im2col": chunks * cpu_seconds(lambda: im2col(x4[:chunk], 5, 5, 1, 2)),
-        "conv4 backward: dW GEMM": chunks * cpu_seconds(lambda: d.T @ cols),
-        "conv4 backward: dcols GEMM": chunks * cpu_seconds(lambda: d @ w_mat),
-        "conv4 backward: col2im": chunks * cpu_seconds(lambda: col2im(dcols, x4[:chunk].shape, 5, 5, 1, 2)),
+        "conv4 backward (im2col, 2 GEMMs, col2im)": cpu_seconds(lambda: conv2d_backward_chunked(d4, x4, w4, 1, 2)),
     }
 
 
