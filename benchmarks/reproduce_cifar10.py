@@ -121,7 +121,32 @@ def table(out, seeds=(0, 1), epochs=EPOCHS, milestones=MILESTONES):
         done = [100 * r["test_accuracy"] for r in rows if r["ber"] == ber and r["epochs"] == epochs]
         if done:
             print(f"| {ber:g} | {len(done)} | {np.mean(done):.2f} | {' / '.join(f'{a:.1f}' for a in done)} |")
+    plot_curves(rows, Path(out) / "nin" / "test_accuracy_per_epoch.png")
     return rows
+
+
+def plot_curves(rows, path):
+    """Test accuracy (error-free) after every epoch, one line per run, colored by training BER."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bnn.checkpoint import write_atomic
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    colors = dict(zip(BERS, plt.cm.viridis(np.linspace(0, 0.85, len(BERS)))))
+    for r in rows:
+        epochs = np.arange(1, len(r["test_accuracy_per_epoch"]) + 1)
+        ax.plot(epochs, 100 * np.array(r["test_accuracy_per_epoch"]), "o-", color=colors[r["ber"]],
+                label=f"BER {r['ber']:g}" + (f", seed {r['seed']}" if r["seed"] else ""))
+    ax.set(xlabel="epoch", ylabel="test accuracy (%), tested error-free", title="NiN on CIFAR-10 (JPEG copy)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=130, format="png"))
+    plt.close(fig)
+    print(f"figure: {path}")
 
 
 def alexnet_smoke(out, ber, input_size, batches, batch_size, seed):
