@@ -133,16 +133,16 @@ def plot_curves(rows, path):
 
     from bnn.checkpoint import write_atomic
 
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    fig, ax = plt.subplots(figsize=(7, 3.8))
     colors = dict(zip(BERS, plt.cm.viridis(np.linspace(0, 0.85, len(BERS)))))
     for r in rows:
         epochs = np.arange(1, len(r["test_accuracy_per_epoch"]) + 1)
-        ax.plot(epochs, 100 * np.array(r["test_accuracy_per_epoch"]), "o-", color=colors[r["ber"]],
-                label=f"BER {r['ber']:g}" + (f", seed {r['seed']}" if r["seed"] else ""))
+        ax.plot(epochs, 100 * np.array(r["test_accuracy_per_epoch"]), "o" + "-:--"[r["seed"] % 3],
+                color=colors[r["ber"]], label=f"BER {r['ber']:g}, seed {r['seed']}")
     ax.set(xlabel="epoch", ylabel="test accuracy (%), tested error-free", title="NiN on CIFAR-10 (JPEG copy)")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=130, format="png"))
     plt.close(fig)
