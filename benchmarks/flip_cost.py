@@ -17,7 +17,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +27,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
+from bnn.checkpoint import write_atomic  # noqa: E402
 from bnn.errors import BitErrors  # noqa: E402
 from bnn.layers import BinaryConv2d, BinaryDense, XnorWeights  # noqa: E402
 
@@ -78,14 +78,6 @@ def measure(name, threads, ber, repeats, min_seconds):
                 overhead_cpu_median=med(flips_cpu) / med(clean_cpu) - 1)
 
 
-def write_json_atomically(path, data):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as tmp:
-        json.dump(data, tmp, indent=1)
-    os.replace(tmp.name, path)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ber", type=float, default=0.01)
@@ -112,9 +104,11 @@ def main(argv=None):
     worst = max(rows, key=lambda row: row["overhead_median"])
     print(f"largest median overhead: {100 * worst['overhead_median']:.1f}% ({worst['layer']}, "
           f"{worst['threads']} thread(s))")
-    write_json_atomically(args.out, dict(ber=args.ber, repeats=args.repeats, min_seconds=args.min_seconds,
-                                         numba_version=numba.__version__,
-                                         numpy_version=np.__version__, cpus=os.cpu_count(), rows=rows))
+    record = dict(ber=args.ber, repeats=args.repeats, min_seconds=args.min_seconds, numba_version=numba.__version__,
+                  numpy_version=np.__version__, cpus=os.cpu_count(), rows=rows)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(out, lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
     print(f"wrote {args.out}")
 
 

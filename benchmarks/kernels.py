@@ -20,13 +20,14 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+# Run as a script, this folder comes first on sys.path, and benchmarks/mtj.py would shadow the mtj package.
+sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 # name: (batch, in channels, in size, out channels, kernel, padding); stride 1 throughout.  Dense: kernel None.
 SHAPES = {
@@ -158,13 +159,6 @@ def table(run, clock):
     return "\n".join(lines)
 
 
-def write_json_atomically(path, data):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as tmp:
-        json.dump(data, tmp, indent=2)
-    os.replace(tmp.name, path)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -182,8 +176,11 @@ def main(argv=None):
         print(table(run, "wall"))
         # the load-robust view: CPU time for one thread; for several, the fastest run (least disturbed by others)
         print(table(run, "cpu" if run["threads"] == 1 else "wall_min"))
-    write_json_atomically(args.out, {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-                                     "shapes": SHAPES, "runs": runs})
+    from bnn.checkpoint import write_atomic   # here, not at the top: the kernels run in the worker processes
+    record = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "shapes": SHAPES,
+              "runs": runs}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.out, lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
     print(f"wrote {args.out}")
 
 

@@ -30,6 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 # Run as a script, this folder comes first on sys.path, and benchmarks/mtj.py would shadow the mtj package.
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
+from bnn.checkpoint import write_atomic  # noqa: E402
+
 SOURCE = Path("/work/shared/data/cifar10-jpeg/cifar10-jpeg.tar.gz")
 BERS = (0.0, 0.01, 0.05, 0.1)
 # The default CPU schedule: Adam lr 0.01 for 2 epochs, then x0.1 for the third (the reference's decays, compressed).
@@ -72,6 +74,11 @@ def nin_config(ber, seed=0, epochs=EPOCHS, milestones=MILESTONES):
                               errors=ErrorConfig(ber=ber))
 
 
+def write_json(path, data):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2)))
+
+
 def run_dir(out, ber, seed=0):
     return Path(out) / "nin" / (f"ber{ber:g}" if seed == 0 else f"ber{ber:g}_seed{seed}")
 
@@ -103,11 +110,8 @@ def table(out, seeds=(0, 1), epochs=EPOCHS, milestones=MILESTONES):
                              test_accuracy_per_epoch=[float(r["test_accuracy"]) for r in history],
                              train_accuracy=float(last["train_accuracy"]),
                              seconds=sum(float(r["seconds"]) for r in history)))
-    path = Path(out) / "nin" / "results.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(dict(schedule=dict(epochs=epochs, milestones=list(milestones)), runs=rows), indent=2))
-    os.replace(tmp, path)
+    write_json(Path(out) / "nin" / "results.json",
+               dict(schedule=dict(epochs=epochs, milestones=list(milestones)), runs=rows))
     print("| BER | seed | test accuracy (%) | train accuracy (%) | epochs done | test accuracy per epoch (%) | seconds |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
@@ -130,8 +134,6 @@ def plot_curves(rows, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from bnn.checkpoint import write_atomic
 
     fig, ax = plt.subplots(figsize=(7, 3.8))
     colors = dict(zip(BERS, plt.cm.viridis(np.linspace(0, 0.85, len(BERS)))))
@@ -185,11 +187,7 @@ def alexnet_smoke(out, ber, input_size, batches, batch_size, seed):
                   batches=len(losses), train_losses=losses, train_images=len(train_ds), test_images=len(test_ds),
                   test_loss=float(test_loss), test_accuracy=float(test_accuracy),
                   seconds=time.perf_counter() - start)
-    path = Path(out) / "alexnet" / "smoke.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2))
-    os.replace(tmp, path)
+    write_json(Path(out) / "alexnet" / "smoke.json", record)
     print(json.dumps(record, indent=2))
     return record
 

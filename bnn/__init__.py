@@ -4,9 +4,10 @@ import os
 import sys
 
 # Numba's parallel loops run on OpenMP threads. By default OpenMP threads spin after each loop, waiting for the
-# next; on a machine with any other load those spinning threads take the cores that the working threads need, and a
-# LeNet-4 training step at 2 threads went from 55 to 326 ms (2 cores, load 2). Passive threads sleep at once and cost
-# a few microseconds to wake. Read when Numba starts its threads (at the first parallel loop); the user's setting wins.
+# next; on a machine with any other load those spinning threads take the cores that the working threads need: a
+# LeNet-4 training step at 2 threads took 326 ms instead of 55 (2 cores, load 2; `OMP_WAIT_POLICY=ACTIVE` vs PASSIVE
+# in front of `benchmarks/train_lenet.py --threads 2:1`). Passive threads sleep at once and cost tens of
+# microseconds to wake. Read when Numba starts its threads (at the first parallel loop); the user's setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # BLAS runs single-threaded: the batch pool (bnn.parallel) makes concurrent BLAS calls on Numba's thread count, and a
@@ -22,8 +23,9 @@ def _keep_freed_memory():
 
     Every training step allocates the same large activation arrays again. glibc serves arrays over 32 MB with a
     fresh mmap and unmaps them when freed, so each step faults its pages in anew; on virtual machines that hand freed
-    memory back to the host this is slow (NiN at 1 thread: 3.6 s a step, 2.8 s with this; a 100 MB BatchNorm output
-    took 350 ms instead of 60). The price: the process keeps its peak memory until it exits."""
+    memory back to the host this is slow (per-layer times of `benchmarks/train_nin.py --threads 1` without and with
+    this call, on the build VM: a NiN step 2.09 and 1.84 s, the 100 MB BatchNorm bn2 forward 0.069 and 0.042 s). The
+    price: the process keeps its peak memory until it exits."""
     if not sys.platform.startswith("linux"):
         return
     try:
