@@ -118,9 +118,17 @@ def _base_config(train_table):
 
 
 def default_trainer(data_root=None):
-    """The engine's `train(config, out_dir, resume=...)` reading data from `data_root` (None: its default)."""
+    """The engine's `train(config, out_dir, resume=...)` reading data from `data_root` (None: its default), printing
+    one line per epoch that starts with the run's folder (`ber=0.01/rep=0`)."""
+    return functools.partial(train_logging_epochs, data_root=None if data_root is None else str(data_root))
+
+
+def train_logging_epochs(config, out_dir, resume, data_root=None):
+    """bnn.train.train with a per-epoch log line prefixed by the run (a module-level function: workers unpickle it)."""
     from bnn.train import train
-    return train if data_root is None else functools.partial(train, data_root=str(data_root))
+    run = f"{Path(out_dir).parent.name}/{Path(out_dir).name}"
+    return train(config, out_dir, resume=resume, data_root=data_root,
+                 log=lambda line: print(f"[{run}] {line}", flush=True))
 
 
 def run_summary(outcome):
@@ -185,15 +193,33 @@ def whole_number(name, value, minimum):
     return int(value)
 
 
+def repeats_per_ber(repeats, bers):
+    """`repeats` (one whole number for every BER, or a list of one per BER) as a list of ints, one per BER."""
+    if isinstance(repeats, (list, tuple)):
+        if len(repeats) == 1:
+            repeats = repeats[0]
+        elif len(repeats) != len(bers):
+            raise ValueError(f"repeats must be one number or one per BER ({len(bers)}), got {len(repeats)}: "
+                             f"{list(repeats)}")
+        else:
+            return [whole_number("repeats", r, 1) for r in repeats]
+    return [whole_number("repeats", repeats, 1)] * len(bers)
+
+
 def plan(base_config, bers, repeats, out_dir, seed=0, make_config=run_config):
-    """The list of RunSpecs of a sweep, BER-major (all repeats of the first BER first)."""
+    """The list of RunSpecs of a sweep, repeat-major: the first repeat of every BER, then the second, ...
+
+    repeats: runs per BER, one number for all or a list with one per BER. Repeat-major order means a sweep cut short
+    (or whose runs take hours) has a whole accuracy-vs-BER curve before it has a second run of any BER.
+    """
     bers = check_bers(bers)
-    repeats, seed = whole_number("repeats", repeats, 1), whole_number("seed", seed, 0)
+    counts, seed = repeats_per_ber(repeats, bers), whole_number("seed", seed, 0)
     specs = []
-    for i, ber in enumerate(bers):
-        for r in range(repeats):
-            s = run_seed(seed, i, r)
-            specs.append(RunSpec(i, ber, r, s, make_config(base_config, ber, s), run_dir(out_dir, ber, r)))
+    for r in range(max(counts)):
+        for i, ber in enumerate(bers):
+            if r < counts[i]:
+                s = run_seed(seed, i, r)
+                specs.append(RunSpec(i, ber, r, s, make_config(base_config, ber, s), run_dir(out_dir, ber, r)))
     return specs
 
 
@@ -390,11 +416,6 @@ def local_parallelism(runs, workers, threads, cores):
     return workers, threads
 
 
-def _format_seconds(seconds):
-    seconds = int(round(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
 class Progress:
     """Prints one line per finished run: counts, the run's accuracies and time, elapsed time and ETA."""
 
@@ -411,11 +432,12 @@ class Progress:
         if outcome.status == "skipped":
             self.log(f"{head}: already finished, test accuracy {rec['final_test_accuracy']:.4f}")
             return
+        from .train import format_seconds
         self.trained += 1
         elapsed = time.perf_counter() - self.start
         eta = elapsed / self.trained * (self.total - self.done)
         self.log(f"{head}: test accuracy {rec['final_test_accuracy']:.4f} (best {rec['best_test_accuracy']:.4f}), "
-                 f"{rec['seconds']:.1f} s | elapsed {_format_seconds(elapsed)}, ETA {_format_seconds(eta)}")
+                 f"{rec['seconds']:.1f} s | elapsed {format_seconds(elapsed)}, ETA {format_seconds(eta)}")
 
     def failed(self, spec, error):
         self.done += 1
@@ -568,7 +590,8 @@ def add_sweep_arguments(parser):
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--config", metavar="FILE", help="TOML file with [sweep] and [train] tables")
     parser.add_argument("--ber", type=float, nargs="+", help="training bit error rates, e.g. 0 0.001 0.01 0.1")
-    parser.add_argument("--repeats", type=int, help="runs per BER (default 1)")
+    parser.add_argument("--repeats", type=int, nargs="+",
+                        help="runs per BER: one number for all, or one per BER (default 1)")
     parser.add_argument("--seed", type=int, help="base seed; run seeds derive from it, the BER index and the repeat "
                                                  "(default 0)")
     parser.add_argument("--out", metavar="DIR", help="sweep folder (rerun into it to skip finished runs and resume)")

@@ -115,6 +115,12 @@ class TrainConfig:
         return cls(**data, errors=ErrorConfig(**errors))
 
 
+def format_seconds(seconds):
+    """h:mm:ss."""
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
 def _is_number(value):
     """A finite int or float (a TOML 1e400 is inf, which int() cannot convert)."""
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and \
@@ -269,9 +275,11 @@ def train(config, out_dir, resume=False, progress=False, data_root=None, plot=Tr
             history=history))
         if log is not None:
             row = history[-1]
+            epoch_seconds = np.mean([r["seconds"] for r in history[start_epoch:]])  # this process's epochs
             log(f"epoch {row['epoch']}/{config.epochs}  lr {optimizer.lr:g}  train loss {row['train_loss']:.4f} "
                 f"acc {row['train_accuracy']:.4f}  test loss {row['test_loss']:.4f} acc {row['test_accuracy']:.4f}  "
-                f"{row['seconds']:.1f} s ({len(train_ds) / row['seconds']:.0f} img/s incl. test)")
+                f"{row['seconds']:.1f} s ({len(train_ds) / row['seconds']:.0f} img/s incl. test), "
+                f"run ETA {format_seconds(epoch_seconds * (config.epochs - row['epoch']))}")
     if plot and history:
         from .plots import learning_curve
         learning_curve(history, out_dir / "learning_curve.png", title=f"{config.model} on {config.dataset}")

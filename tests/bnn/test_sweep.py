@@ -103,11 +103,26 @@ def test_run_seeds_distinct_reproducible_and_int64():
 
 def test_plan_assigns_seeds_configs_and_folders(tmp_path):
     specs = sw.plan(FakeConfig(), [0, 0.001], 2, tmp_path, seed=5, make_config=fake_config)
-    assert [(s.ber, s.repeat) for s in specs] == [(0.0, 0), (0.0, 1), (0.001, 0), (0.001, 1)]
-    assert [s.seed for s in specs] == [sw.run_seed(5, i, r) for i in range(2) for r in range(2)]
+    assert [(s.ber, s.repeat) for s in specs] == [(0.0, 0), (0.001, 0), (0.0, 1), (0.001, 1)]
+    assert [s.seed for s in specs] == [sw.run_seed(5, i, r) for r in range(2) for i in range(2)]
     assert [s.config.seed for s in specs] == [s.seed for s in specs]
-    assert [s.config.ber for s in specs] == [0.0, 0.0, 0.001, 0.001]
+    assert [s.config.ber for s in specs] == [0.0, 0.001, 0.0, 0.001]
     assert specs[3].directory == tmp_path / "runs" / "ber=0.001" / "rep=1"
+
+
+def test_plan_takes_one_repeat_count_per_ber_and_keeps_the_seeds(tmp_path):
+    specs = sw.plan(FakeConfig(), [0, 0.01, 0.1], [2, 1, 3], tmp_path, seed=5, make_config=fake_config)
+    assert [(s.ber, s.repeat) for s in specs] == [(0.0, 0), (0.01, 0), (0.1, 0), (0.0, 1), (0.1, 1), (0.1, 2)]
+    uniform = {(s.ber, s.repeat): s.seed for s in sw.plan(FakeConfig(), [0, 0.01, 0.1], 3, tmp_path, seed=5,
+                                                           make_config=fake_config)}
+    assert all(s.seed == uniform[s.ber, s.repeat] for s in specs)
+
+
+@pytest.mark.parametrize("repeats, message", [([1, 2], "one number or one per BER \\(3\\), got 2"),
+                                              ([1, 0, 1], "repeats must be a whole number >= 1, got 0")])
+def test_plan_rejects_bad_repeat_lists(tmp_path, repeats, message):
+    with pytest.raises(ValueError, match=message):
+        sw.plan(FakeConfig(), [0, 0.01, 0.1], repeats, tmp_path, make_config=fake_config)
 
 
 @pytest.mark.parametrize("bers, message", [([], "at least one BER"), ([0.1, 1.5], "got 1.5"),
@@ -370,7 +385,7 @@ def test_toml_file_and_flags_merge_with_flags_winning(tmp_path):
     config.write_text(sw.EXAMPLE_TOML)
     args = sweep_parser().parse_args(["--config", str(config), "--repeats", "2", "--epochs", "1", "--ber", "0", "0.1"])
     settings, train_table = sw.settings_from_args(args)
-    assert settings == {**sw.SWEEP_DEFAULTS, "ber": [0.0, 0.1], "repeats": 2, "out": "runs/lenet4-ber"}
+    assert settings == {**sw.SWEEP_DEFAULTS, "ber": [0.0, 0.1], "repeats": [2], "out": "runs/lenet4-ber"}
     assert train_table == {"model": "lenet4", "quick": False, "epochs": 1, "errors": {"rounding": "deterministic"}}
     assert sw.base_config(train_table).epochs == 1
 

@@ -4,6 +4,7 @@
 """
 import csv
 import os
+import re
 import subprocess
 import sys
 import time
@@ -62,7 +63,8 @@ def test_two_real_sweeps_into_one_folder_train_every_run_once(tmp_path, mnist_su
     outputs = [p.communicate(timeout=900) for p in both]
     for p, (out, err) in zip(both, outputs):
         assert p.returncode == 0, err[-2000:]
-    progress = [line for out, _ in outputs for line in out.splitlines() if line.startswith("[")]
+    progress = [line for out, _ in outputs for line in out.splitlines() if re.match(r"\[\d+/\d+\] ", line)]
+    assert any(line.startswith("[ber=0.01/rep=0] epoch 1/1 ") for out, _ in outputs for line in out.splitlines())
     trained = [line for line in progress if "already finished" not in line]
     assert len(trained) == 3, f"every run trained exactly once:\n" + "\n".join(progress)
 
