@@ -31,6 +31,9 @@ from .models import DATASETS, QUICK_RECIPES, RECIPES, build
 from .optim import learning_rate, make_optimizer
 
 METRIC_COLUMNS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds")
+# Besides checkpoint.h5 (the last epoch, from which a run resumes), a run keeps the checkpoint of its best epoch by
+# test accuracy, as the reference code does. Reporting the best epoch selects on the test set: docs quote the last.
+BEST_CHECKPOINT = "best.h5"
 
 
 @dataclass(frozen=True)
@@ -199,8 +202,8 @@ def write_metrics(path, history):
 def train(config, out_dir, resume=False, progress=False, data_root=None, plot=True, log=None):
     """Train `config` (a TrainConfig) into `out_dir`; returns a TrainResult.
 
-    Writes out_dir/metrics.csv (METRIC_COLUMNS, accuracies as fractions), out_dir/checkpoint.h5 after each epoch
-    and out_dir/learning_curve.png at the end. resume: continue from out_dir/checkpoint.h5 if it exists (it must
+    Writes out_dir/metrics.csv (METRIC_COLUMNS, accuracies as fractions), out_dir/checkpoint.h5 after each epoch,
+    out_dir/best.h5 after each epoch that raises the best test accuracy, and out_dir/learning_curve.png at the end. resume: continue from out_dir/checkpoint.h5 if it exists (it must
     hold the same config); without resume an existing checkpoint is an error. progress: show a tqdm bar.
     log: callable(str) for one line per epoch (default: silent).
     Raises TrainingDiverged when the loss or, at the end of an epoch, a parameter or BatchNorm statistic is not
@@ -269,10 +272,13 @@ def train(config, out_dir, resume=False, progress=False, data_root=None, plot=Tr
                             test_accuracy=float(test_accuracy),
                             seconds=time.perf_counter() - start))
         write_metrics(out_dir / "metrics.csv", history)
-        checkpoint.save(ckpt_path, checkpoint.Checkpoint(
+        state = checkpoint.Checkpoint(
             epoch=epoch + 1, model_state=model.state(), optimizer_arrays=optimizer.state_dict()[0],
             optimizer_scalars=optimizer.state_dict()[1], rng_state=rng.bit_generator.state, config=config.to_dict(),
-            history=history))
+            history=history)
+        checkpoint.save(ckpt_path, state)
+        if test_accuracy > max((r["test_accuracy"] for r in history[:-1]), default=-1.0):
+            checkpoint.save(out_dir / BEST_CHECKPOINT, state)   # the first epoch of the highest test accuracy
         if log is not None:
             row = history[-1]
             epoch_seconds = np.mean([r["seconds"] for r in history[start_epoch:]])  # this process's epochs

@@ -44,6 +44,19 @@ def test_train_writes_metrics_checkpoint_and_plot(tmp_path, config, data_root):
         train(config, tmp_path, data_root=data_root)
 
 
+def test_the_best_epoch_keeps_its_own_checkpoint(tmp_path, data_root):
+    """best.h5 holds the first epoch of the highest test accuracy; checkpoint.h5 stays the last epoch."""
+    # the lr jumps x100 for the last epoch, which wrecks the network: the best epoch is the third
+    config = TrainConfig.recipe("lenet4", seed=1, epochs=4, lr_schedule="multistep", lr_milestones=(3,),
+                                lr_gamma=100.0, train_subset=256, test_subset=100)
+    result = train(config, tmp_path, data_root=data_root, plot=False)
+    accuracies = [row["test_accuracy"] for row in result.history]
+    best = checkpoint.load(tmp_path / "best.h5")
+    assert best.epoch == 1 + int(np.argmax(accuracies)) == 3, accuracies
+    assert best.history == result.history[:best.epoch]
+    assert checkpoint.load(tmp_path / "checkpoint.h5").epoch == 4
+
+
 def test_checkpoint_round_trip(tmp_path):
     rng = np.random.default_rng(5)
     ckpt = checkpoint.Checkpoint(epoch=3, model_state={"a.weight": rng.standard_normal((2, 3)).astype(np.float32)},
