@@ -1,8 +1,11 @@
-"""Command line: `python -m datasets prepare NAME [--source DIR]` and `python -m datasets info NAME`.
+"""Command line: `python -m datasets prepare NAME [--source DIR] [--download]` and `python -m datasets info NAME`.
 
 prepare builds the HDF5 cache of every split (or --split ones); info prints sizes, classes, per-class
 counts, normalization, checksums and the cache path. For image folders --source is the folder or archive;
 for the other datasets it is the data root, or the folder holding the raw files themselves.
+Missing official files are downloaded first (verified; --no-download or $XNOR_MRAM_OFFLINE=1: not), once for
+all the splits asked for. Exit status: 0 done, 1 bad raw data, 2 a bad option or missing files (then three
+lines say which files to put where, and how to fetch them).
 """
 import argparse
 import sys
@@ -12,7 +15,7 @@ import numpy as np
 
 from .errors import DataError, SourceMissing
 from .imagefolder import ImageFolder
-from .loading import REGISTRY, load, spec
+from .loading import REGISTRY, load, require, spec
 
 
 def parse(argv):
@@ -23,7 +26,9 @@ def parse(argv):
     parser.add_argument("--root", help="data root (default $XNOR_MRAM_DATA, else ~/.cache/xnor-mram)")
     parser.add_argument("--cache-dir", help="cache folder (default $XNOR_MRAM_CACHE, else <root>/cache)")
     parser.add_argument("--split", action="append", help="split(s) to handle (default: all that exist)")
-    parser.add_argument("--download", action="store_true", help="fetch missing raw files (verified)")
+    parser.add_argument("--download", action=argparse.BooleanOptionalAction,
+                        help="fetch missing official files, verified by SHA-256 (default: yes unless "
+                             "$XNOR_MRAM_OFFLINE=1; --download: even then)")
     parser.add_argument("--strict", action="store_true", help="refuse raw files that are not the official ones")
     parser.add_argument("--extra", action="store_true", help="svhn: train split = train + extra")
     parser.add_argument("--classes", help="image folders: k (random, --seed) or comma-separated names")
@@ -71,6 +76,11 @@ def main(argv=None):
     if args.source and not isinstance(dataset, ImageFolder):
         root = args.source
     splits = args.split or dataset.splits
+    try:        # fetch what is missing once, for all the splits, before building any cache
+        require(args.name, splits, root=root, download=args.download, **variant_of(args))
+    except (SourceMissing, ValueError) as err:      # missing files, or a bad option
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     done, missing = 0, []
     for split in splits:
         start = time.perf_counter()
@@ -81,19 +91,19 @@ def main(argv=None):
             print(f"error: {err}", file=sys.stderr)
             return 1
         except ValueError as err:
-            print(f"error: {err}", file=sys.stderr)         # a bad option: the same for every split
+            print(f"error: {err}", file=sys.stderr)         # a bad option (e.g. more classes than the folder has)
             return 2
         except SourceMissing as err:
             if args.split:
                 print(f"error: {err}", file=sys.stderr)
-                return 1
+                return 2
             missing.append(f"{split}: {err}")       # e.g. image folders ship val or test, rarely both
             continue
         print(describe(ds, time.perf_counter() - start))
         done += 1
     for failure in missing:
         print(("note: skipped split " if done else "error: ") + failure, file=sys.stderr)
-    return 0 if done else 1
+    return 0 if done else 2
 
 
 if __name__ == "__main__":

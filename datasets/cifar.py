@@ -11,7 +11,7 @@ import numpy as np
 
 from .archives import scan
 from .errors import DataError
-from .sources import Source, check_digest, file_sha256, locate
+from .sources import Source, check_digest, file_sha256, locate_all
 
 IMAGE_BYTES = 3 * 32 * 32
 
@@ -32,9 +32,13 @@ class Cifar:
     def variant():
         return {}
 
-    def builder(self, split, root, variant, download=False, strict=False, opener=None):
+    def sources(self, split, variant):
+        """The raw files of `split`: the one archive holds both splits."""
+        return [self.source]
+
+    def builder(self, split, root, variant, download=None, strict=False, opener=None):
         def build(sink):
-            path = locate(self.source, root, download, opener)
+            path, = locate_all(self.sources(split, variant), root, download, opener, what=f"{self.name} {split}")
             sha = file_sha256(path)
             check_digest(path, "archive", sha, self.source.sha256, strict)
             records, names = self.read(path, split)

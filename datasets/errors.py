@@ -5,7 +5,9 @@ archive, record length, checksum mismatch, unsafe tar member, unreadable image, 
 names the offending file (and member, for archives) and says what is wrong and what was expected. It
 subclasses ValueError so callers that already catch bad values keep working.
 
-`SourceMissing` means a raw file is absent; its message says which file to place where.
+`SourceMissing` means raw files are absent and were not downloaded (automatic download off, no official
+download, or the download failed). Its message has three lines: what is missing and why it was not fetched,
+which files to put where (exact paths), and how to fetch them. A command line prints it after "error: " as is.
 """
 
 
@@ -14,4 +16,5 @@ class DataError(ValueError):
 
 
 class SourceMissing(FileNotFoundError):
-    """A raw dataset file is not on disk. The message names the file, where to put it, and its official URL."""
+    """Raw dataset files are not on disk. The message (three lines) says what is missing and why it was not
+    downloaded, where to put the files, and how to fetch them."""

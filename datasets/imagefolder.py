@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from .archives import scan
 from .errors import DataError, SourceMissing
+from .paths import describe_root
 from .sources import file_sha256
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -157,8 +158,11 @@ class ImageFolder:
 
     splits = ("train", "val", "test")
 
-    def __init__(self, name, default_source=None, default_size=None, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    def __init__(self, name, default_source=None, default_size=None, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                 instead=None):
+        """instead: what to do when the default source is missing, besides copying it (for the message)."""
         self.name, self.default_source, self.default_size = name, default_source, default_size
+        self.instead = instead
         self.mean, self.std = mean, std
 
     def variant(self, source=None, classes=None, seed=0, size="default", max_per_class=None):
@@ -181,14 +185,24 @@ class ImageFolder:
         return {k: v for k, v in variant.items() if v is not None}
 
     def resolve(self, root, variant):
+        """The source folder or archive; SourceMissing (three lines: image folders have no automatic download) if
+        it is absent."""
         source = Path(variant.get("source", self.default_source)).expanduser()
         source = source if source.is_absolute() else Path(root) / source
         if not source.exists():
-            raise SourceMissing(f"{self.name} source {source} not found: place the folder or .tar/.tar.gz of "
-                                f"split/class/*.jpg|png there (relative paths are taken under the data root {root})")
+            if "source" in variant:
+                where = f"the given source (relative paths are taken under the {describe_root(root)})"
+                how = "image folders have no automatic download: build the folder or archive from your copy"
+            else:
+                where = f"the default source, under the {describe_root(root)}"
+                how = f"{self.name} has no official download: copy {source.name} from a machine that has it"
+                how += f", {self.instead}" if self.instead else ""
+            raise SourceMissing(f"{self.name}: {source} not found ({where})\n"
+                                f"put the folder or .tar/.tar.gz of [prefix/]split/class/*.jpg|png at {source}\n"
+                                f"to fetch it: {how}")
         return source
 
-    def builder(self, split, root, variant, download=False, strict=False, opener=None):
+    def builder(self, split, root, variant, download=None, strict=False, opener=None):
         def build(sink):
             source = self.resolve(root, variant)
             names, prefetched = listing(source, split)
@@ -236,4 +250,6 @@ class ImageFolder:
 
 IMAGEFOLDER = ImageFolder("imagefolder")
 CIFAR10_JPEG = ImageFolder("cifar10-jpeg", default_source="cifar10-jpeg/cifar10-jpeg.tar.gz", default_size=32,
-                           mean=(0.4914, 0.4822, 0.4465), std=(0.2470, 0.2435, 0.2616))
+                           mean=(0.4914, 0.4822, 0.4465), std=(0.2470, 0.2435, 0.2616),
+                           instead="or train on the official binary version, dataset cifar10, which downloads itself "
+                                   "(`python -m datasets prepare cifar10 --download`)")

@@ -8,7 +8,7 @@ import numpy as np
 
 from .errors import DataError
 from .idx import read_idx
-from .sources import Source, check_digest, locate
+from .sources import Source, check_digest, locate_all
 
 URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 CONTENT_SHA256 = {
@@ -35,13 +35,18 @@ class Spec:
         return {}
 
     @staticmethod
-    def builder(split, root, variant, download=False, strict=False, opener=None):
+    def sources(split, variant):
+        """The raw files of `split`: its images, then its labels."""
+        return [source(f"{PREFIX[split]}-{kind}-ubyte") for kind in ("images-idx3", "labels-idx1")]
+
+    @staticmethod
+    def builder(split, root, variant, download=None, strict=False, opener=None):
         def build(sink):
-            stems = [f"{PREFIX[split]}-images-idx3-ubyte", f"{PREFIX[split]}-labels-idx1-ubyte"]
-            paths = [locate(source(stem), root, download, opener) for stem in stems]
+            sources = Spec.sources(split, variant)
+            paths = locate_all(sources, root, download, opener, what=f"mnist {split}")
             (images, image_sha), (labels, label_sha) = read_idx(paths[0], 3), read_idx(paths[1], 1)
-            for path, stem, sha in zip(paths, stems, (image_sha, label_sha)):
-                check_digest(path, "decompressed content", sha, CONTENT_SHA256[stem], strict)
+            for path, src, sha in zip(paths, sources, (image_sha, label_sha)):
+                check_digest(path, "decompressed content", sha, src.content_sha256, strict)
             if images.dtype != np.uint8 or labels.dtype != np.uint8:
                 raise DataError(f"{paths[0]} / {paths[1]}: IDX types {images.dtype} / {labels.dtype}, expected uint8")
             if len(images) != len(labels):

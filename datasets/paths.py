@@ -38,3 +38,13 @@ def cache_root(cache_dir=None, root=None):
     folder = Path(cache_dir).expanduser().resolve()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def describe_root(root):
+    """`root` (a resolved data root) and where it came from, for messages."""
+    env = os.environ.get("XNOR_MRAM_DATA")
+    if env and data_root(env) == Path(root):
+        return f"data root {root} ($XNOR_MRAM_DATA)"
+    if not env and data_root(HOME_ROOT) == Path(root):
+        return f"data root {root} (the default: $XNOR_MRAM_DATA is not set)"
+    return f"data root {root}"

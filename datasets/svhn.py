@@ -10,7 +10,7 @@ import numpy as np
 import scipy.io
 
 from .errors import DataError
-from .sources import Source, check_digest, file_sha256, locate
+from .sources import Source, check_digest, file_sha256, locate_all
 
 URL = "http://ufldl.stanford.edu/housenumbers/"
 SHA256 = {
@@ -62,11 +62,20 @@ class Spec:
         return {"extra": True} if extra else {}
 
     @staticmethod
-    def builder(split, root, variant, download=False, strict=False, opener=None):
-        parts = [split, "extra"] if split == "train" and variant.get("extra") else [split]
+    def parts(split, variant):
+        """The .mat files `split` reads: its own, and extra's for train with extra=True."""
+        return [split, "extra"] if split == "train" and variant.get("extra") else [split]
+
+    @staticmethod
+    def sources(split, variant):
+        return [source(part) for part in Spec.parts(split, variant)]
+
+    @staticmethod
+    def builder(split, root, variant, download=None, strict=False, opener=None):
+        parts = Spec.parts(split, variant)
 
         def build(sink):
-            paths = [locate(source(part), root, download, opener) for part in parts]
+            paths = locate_all(Spec.sources(split, variant), root, download, opener, what=f"svhn {split}")
             sources, loaded = {}, []
             for part, path in zip(parts, paths):
                 sources[path.name] = file_sha256(path)

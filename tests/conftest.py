@@ -6,6 +6,9 @@ from pathlib import Path
 # threads made the mtj suite ~20x slower. Set before anything imports numpy (this file loads first).
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
+# No test may use the network: datasets.load downloads missing raw files unless this is set. Tests of the download
+# path pass download=True with $XNOR_MRAM_MIRROR pointing at a server on 127.0.0.1 that they start themselves.
+os.environ["XNOR_MRAM_OFFLINE"] = "1"
 
 import pytest  # noqa: E402
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from datasets.__main__ import main
-from datasets.synthetic import write_imagefolder
+from datasets.synthetic import write_imagefolder, write_mnist
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*expected the official:UserWarning")
 
@@ -29,9 +29,35 @@ def test_prepare_image_folder_subset(tmp_path, capsys):
     assert "imagefolder val: 2 images" in out and "test:" not in out
 
 
-def test_missing_files_exit_1_with_the_placement_message(tmp_path, capsys):
-    assert main(["prepare", "cifar10", "--root", str(tmp_path), "--cache-dir", str(tmp_path / "c")]) == 1
-    assert "place it at " + str(tmp_path / "cifar10" / "cifar-10-binary.tar.gz") in capsys.readouterr().err
+def test_missing_files_exit_2_with_the_three_line_message_once(tmp_path, capsys):
+    assert main(["prepare", "cifar10", "--root", str(tmp_path), "--cache-dir", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 3 and err.startswith("error: cifar10 train+test: cifar-10-binary.tar.gz is not in")
+    assert "\nput it at " + str(tmp_path / "cifar10" / "cifar-10-binary.tar.gz") + "\n" in err
+    assert not (tmp_path / "c").exists() or not list((tmp_path / "c").glob("*.h5"))
+
+
+def test_prepare_downloads_every_missing_file_once_then_builds_both_caches(mirror, official, tmp_path, capsys):
+    write_mnist(mirror.folder, np.random.default_rng(3), n_train=8, n_test=4)
+    official(mirror.folder)
+    args = ["prepare", "mnist", "--root", str(tmp_path / "root"), "--cache-dir", str(tmp_path / "c")]
+    assert main([*args, "--no-download"]) == 2 and mirror.requests == []
+    assert "download is off (download=False / --no-download)" in capsys.readouterr().err
+    assert main(args) == 0
+    assert sorted(mirror.requests) == sorted(f"/mnist/{p}-{k}-ubyte.gz" for p in ("train", "t10k")
+                                             for k in ("images-idx3", "labels-idx1"))
+    out = capsys.readouterr().out
+    assert "mnist train: 8 images" in out and "mnist test: 4 images" in out
+
+
+def test_cifar10_jpeg_has_no_download_and_says_where_the_archive_goes(tmp_path, capsys):
+    assert main(["prepare", "cifar10-jpeg", "--root", str(tmp_path), "--cache-dir", str(tmp_path / "c")]) == 2
+    what, where, how = capsys.readouterr().err.rstrip("\n").split("\n")
+    archive = tmp_path / "cifar10-jpeg" / "cifar10-jpeg.tar.gz"
+    assert what == f"error: cifar10-jpeg: {archive} not found (the default source, under the data root {tmp_path})"
+    assert where == f"put the folder or .tar/.tar.gz of [prefix/]split/class/*.jpg|png at {archive}"
+    assert how.startswith("to fetch it: cifar10-jpeg has no official download: copy cifar10-jpeg.tar.gz from a "
+                          "machine that has it, or train on the official binary version, dataset cifar10")
 
 
 def test_bad_option_and_bad_data_exit_nonzero(fake_mnist, capsys):
