@@ -1,4 +1,4 @@
-"""Command line: python -m bnn {train,demo,summary,export,sweep,plot} ...
+"""Command line: python -m bnn {train,demo,summary,export,sweep,results,plot} ...
 
     python -m bnn train --model lenet4 --dataset mnist --epochs 5 --seed 1 --out runs/lenet4
     python -m bnn train --model nin --quick --out runs/nin   # the model's short CPU recipe (see summary)
@@ -7,6 +7,7 @@
     python -m bnn export runs/lenet4/checkpoint.h5 lenet4-inference.h5
 
     python -m bnn sweep --model lenet4 --ber 0 0.01 0.1 --repeats 3 --epochs 5 --out runs/sweep   (bnn/sweep.py)
+    python -m bnn results runs/sweep --csv live.csv   # every run, also while training         (bnn/results_cli.py)
     python -m bnn plot runs/sweep                                                              (bnn/sweep_plot.py)
 
 BLAS reads its thread count when numpy loads, so the single-thread default is set before anything imports numpy.
@@ -91,7 +92,8 @@ def _demo(args):
     import shutil
     from pathlib import Path
 
-    from .sweep import summary_table, sweep
+    from .results import summary_table
+    from .sweep import sweep
     from .sweep_plot import plot_sweep
     from .train import TrainConfig, train
     out = Path(args.out)
@@ -164,6 +166,13 @@ def _add_sweep(sub):
     p.set_defaults(func=run_sweep_from_args)
 
 
+def _add_results(sub):
+    from .results_cli import add_results_arguments, run_results_from_args
+    p = sub.add_parser("results", help="one row per run of a sweep folder, also while it trains (reads only)")
+    add_results_arguments(p)
+    p.set_defaults(func=run_results_from_args)
+
+
 def _add_plot(sub):
     from .sweep_plot import add_plot_arguments, run_plot_from_args
     p = sub.add_parser("plot", help="test accuracy vs BER of a sweep folder (PNG and SVG)")
@@ -171,7 +180,7 @@ def _add_plot(sub):
     p.set_defaults(func=run_plot_from_args)
 
 
-SUBCOMMANDS = [_add_train, _add_demo, _add_summary, _add_export, _add_sweep, _add_plot]
+SUBCOMMANDS = [_add_train, _add_demo, _add_summary, _add_export, _add_sweep, _add_results, _add_plot]
 
 
 def make_parser():

@@ -2,7 +2,8 @@
 
 "If I write activations at this voltage and pulse width, what accuracy do I keep?" An operating point (drive, pulse,
 the cell's parameters per write direction) goes through `mtj.write_error_rate` (as `mtj.write_flip_probabilities`
-does, computing a symmetric cell's single direction once) to the write error rate (WER) of each switching direction, and from there to the two flip probabilities of `bnn.errors.ErrorConfig`:
+does, computing a symmetric cell's single direction once) to the write error rate (WER) of each switching direction,
+and from there to the two flip probabilities of `bnn.errors.ErrorConfig`:
 
     ber_pos_to_neg = switch_fraction * WER(write of +1)      ber_neg_to_pos = switch_fraction * WER(write of -1)
 
@@ -17,21 +18,22 @@ Conventions (each a keyword, recorded with every operating point):
 - A WER below what `mtj` resolves (1e-12) counts as 0 (error-free) and the record says so: no training run can
   sample such a rate anyway (a 1e-12 rate flips nothing in ~1e9 activations of a CIFAR epoch).
 
-Sweeps. `python -m bnn sweep ... --mtj-drive I [I ...] --mtj-pulse T [--mtj-delta D]` (flags from
-`add_bridge_arguments`; `runs_from_args` turns them into runs). A sweep is keyed by one float per run; here the key
-is the mean of the two flip probabilities, which equals the BER for a symmetric cell. `sweep_keys(runs)` gives the
+Sweeps. `python -m bnn sweep ... --mtj-drive I [I ...] --mtj-pulse T [--mtj-delta D]` (flags of bnn.sweep_cli,
+which turns them into `runs`). A sweep is keyed by one float per run; here the key is the mean of the two flip
+probabilities, which equals the BER for a symmetric cell. `sweep_keys(runs)` gives the
 keys, `make_config(runs)` the sweep's make_config that installs each run's per-direction ErrorConfig, and
 `write_operating_points(out_dir, runs)` stores the records beside results.csv for `accuracy_vs_drive_figure`.
 Operating points with identical flip probabilities (e.g. several drives below the resolution floor) share one run.
 """
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+from .checkpoint import write_atomic
 from .errors import ErrorConfig
+from .results import read_results, summarize
 
 PLUS_STATES = ("AP", "P")
 OPERATING_POINTS_FILE = "mtj_operating_points.json"
@@ -127,44 +129,6 @@ def runs(records, base=None):
             for r in records]
 
 
-def add_bridge_arguments(parser):
-    """Add the MTJ operating-point flags to an argparse parser (a `sweep` subcommand)."""
-    group = parser.add_argument_group(
-        "MTJ operating points (instead of --ber: each drive becomes a run at the WER of that write)")
-    group.add_argument("--mtj-drive", type=float, nargs="+", metavar="I",
-                       help="write drives, in units of V_c (or volts with --mtj-volts)")
-    group.add_argument("--mtj-pulse", type=float, metavar="T",
-                       help="write pulse width, in units of tau_D (or ns with --mtj-ns)")
-    group.add_argument("--mtj-delta", type=float, metavar="D", help="thermal stability of both directions "
-                                                                      "(default: 40, the paper's inferred value)")
-    group.add_argument("--mtj-volts", action="store_true", help="--mtj-drive is in volts (with V_c = 0.3 V)")
-    group.add_argument("--mtj-ns", action="store_true", help="--mtj-pulse is in ns (with tau_D = 1 ns)")
-    group.add_argument("--mtj-ap-to-p-vc", type=float, metavar="V",
-                       help="V_c of the AP->P direction in volts, if it differs from P->AP's 0.3 V")
-    group.add_argument("--mtj-switch-fraction", type=float, default=1.0, metavar="F",
-                       help="fraction of writes that switch the cell (1: BER = WER, the paper's model; 0.5: random "
-                            "old bits)")
-
-
-def runs_from_args(args, base=None):
-    """[(label, ErrorConfig, record)] from parsed `add_bridge_arguments` flags, or None if --mtj-drive was not given.
-    base: the sweep's base ErrorConfig (default ErrorConfig())."""
-    if args.mtj_drive is None:
-        if args.mtj_pulse is not None or args.mtj_delta is not None:
-            raise ValueError("--mtj-pulse / --mtj-delta need --mtj-drive")
-        return None
-    if args.mtj_pulse is None:
-        raise ValueError("--mtj-drive needs --mtj-pulse T (the write pulse width)")
-    ap_to_p = None
-    if args.mtj_ap_to_p_vc is not None:
-        from mtj import MTJParams
-        ap_to_p = MTJParams(v_c_volts=args.mtj_ap_to_p_vc)
-    records = operating_points(args.mtj_drive, args.mtj_pulse, delta=args.mtj_delta, ap_to_p=ap_to_p,
-                               unit="volts" if args.mtj_volts else "vc", pulse_unit="ns" if args.mtj_ns else "tau",
-                               switch_fraction=args.mtj_switch_fraction)
-    return runs(records, base)
-
-
 def sweep_keys(bridge_runs):
     """The distinct sweep keys (mean flip probabilities) of the runs, ascending."""
     return sorted({record["key"] for _, _, record in bridge_runs})
@@ -193,9 +157,8 @@ def write_operating_points(out_dir, bridge_runs):
     """Write the runs' records to out_dir/mtj_operating_points.json (atomically); returns the path."""
     path = Path(out_dir) / OPERATING_POINTS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps([dict(record, label=label) for label, _, record in bridge_runs], indent=2))
-    os.replace(tmp, path)
+    text = json.dumps([dict(record, label=label) for label, _, record in bridge_runs], indent=2)
+    write_atomic(path, lambda tmp: tmp.write_text(text))
     return path
 
 
@@ -212,17 +175,15 @@ def accuracy_vs_drive_figure(out_dir, metric="final_test_accuracy", title=None):
     point of the sweep in out_dir, with both write directions' WER on a second, logarithmic axis.
     Reads out_dir/results.csv and out_dir/mtj_operating_points.json."""
     from matplotlib.figure import Figure
-
-    from .sweep_plot import read_results
     results = read_results(out_dir, metric)
     points = sorted(read_operating_points(out_dir), key=lambda r: r["drive_vc"])
     points = [p for p in points if p["key"] in results]
     if not points:
         raise ValueError(f"no finished run in {out_dir} matches an operating point of {OPERATING_POINTS_FILE}")
     drive = np.array([p["drive_vc"] for p in points])
-    acc = [100.0 * results[p["key"]] for p in points]
-    mean = np.array([a.mean() for a in acc])
-    std = np.array([a.std(ddof=1) if len(a) > 1 else 0.0 for a in acc])
+    keys, means, stds, _ = summarize({p["key"]: 100.0 * results[p["key"]] for p in points})
+    by_key = {key: (m, s) for key, m, s in zip(keys.tolist(), means, stds)}   # drives may share a key (one run)
+    mean, std = (np.array([by_key[p["key"]][k] for p in points]) for k in (0, 1))
     fig = Figure(figsize=(4.2, 3.0), layout="constrained")
     ax = fig.add_subplot()
     ax.errorbar(drive, mean, yerr=std, fmt="o-", ms=3, color="#1f4e99", capsize=2, label="test accuracy")
@@ -249,8 +210,6 @@ def plot_accuracy_vs_drive(out_dir, path=None, **options):
     (default out_dir/accuracy_vs_drive.png)."""
     path = Path(path) if path is not None else Path(out_dir) / "accuracy_vs_drive.png"
     fig = accuracy_vs_drive_figure(out_dir, **options)
-    for target in (path, path.with_suffix(".svg")):
-        tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp{target.suffix}")
-        fig.savefig(tmp, dpi=200)
-        os.replace(tmp, target)
+    for target, fmt in ((path, "png"), (path.with_suffix(".svg"), "svg")):
+        write_atomic(target, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=200))
     return path

@@ -5,44 +5,53 @@ run), the individual runs drawn faintly behind. The BER axis is logarithmic, whi
 has a broken x axis: a narrow linear panel at the left holds BER 0 (error-free training), the log panel the rest, and
 a dashed line carries the BER-0 mean across the log panel as the reference the other points are judged against.
 Reads DIR/results.csv (written by `bnn.sweep`); writes DIR/ber_accuracy.png and DIR/ber_accuracy.svg atomically.
+
+With `live=True` (`python -m bnn plot DIR --live`) the runs are read from the run folders instead, as
+`python -m bnn results DIR` tabulates them, so a sweep can be drawn while it trains: finished runs make the means,
+unfinished runs are drawn as open circles at their last epoch's test accuracy (or their best so far with
+--metric best_test_accuracy) and are left out of every mean and standard deviation.
 """
-import csv
 from pathlib import Path
 
 import numpy as np
 
-from bnn.checkpoint import write_atomic
-from bnn.sweep import summarize
-
-METRICS = ("final_test_accuracy", "best_test_accuracy")
+from .checkpoint import write_atomic
+from .results import METRICS, read_results, run_rows, summarize
 STYLE = {"font.size": 8, "axes.linewidth": 0.6, "xtick.direction": "in", "ytick.direction": "in",
          "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.minor.width": 0.4, "ytick.minor.width": 0.4,
          "lines.linewidth": 1.0, "savefig.dpi": 300, "svg.fonttype": "none"}
 COLOR = "#1f4e99"
 
 
-def read_results(out_dir, metric="final_test_accuracy"):
-    """{ber: array of `metric` over the repeats}, BERs ascending, from DIR/results.csv."""
+def live_results(out_dir, metric="final_test_accuracy"):
+    """({ber: array of `metric` over finished runs}, {ber: array over unfinished runs}) from the run folders of
+    DIR (bnn.results.run_rows); runs that have not finished an epoch yet have no value and are left out."""
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
-    path = Path(out_dir) / "results.csv"
-    if not path.exists():
-        raise FileNotFoundError(f"no sweep results at {path}: run `python -m bnn sweep --out {out_dir}` first")
-    by_ber = {}
-    with open(path) as f:
-        for row in csv.DictReader(f):
-            by_ber.setdefault(float(row["ber"]), []).append(float(row[metric]))
-    if not by_ber:
-        raise ValueError(f"{path} holds no finished runs yet")
-    return {ber: np.array(by_ber[ber]) for ber in sorted(by_ber)}
+    finished, unfinished = {}, {}
+    for row in run_rows(out_dir):
+        if row[metric] is not None:
+            (finished if row["finished"] else unfinished).setdefault(row["ber"], []).append(row[metric])
+    if not finished and not unfinished:
+        raise ValueError(f"no run in {Path(out_dir) / 'runs'} has finished an epoch yet")
+    return ({ber: np.array(v) for ber, v in sorted(finished.items())},
+            {ber: np.array(v) for ber, v in sorted(unfinished.items())})
 
 
-def _draw(ax, bers, values_per_ber, means, stds):
-    """Faint individual runs, then the mean line with standard-deviation bars."""
-    for ber, values in zip(bers, values_per_ber):
+def _draw(ax, results, unfinished, in_panel):
+    """The panel's BERs (those with in_panel(ber) true): faint individual finished runs, the mean line with
+    standard-deviation bars, and unfinished runs as open circles."""
+    finished = {ber: values for ber, values in results.items() if in_panel(ber)}
+    for ber, values in finished.items():
         ax.plot(np.full(len(values), ber), values, "o", ms=3, color=COLOR, alpha=0.35, mec="none", zorder=1)
-    ax.errorbar(bers, means, yerr=stds, fmt="o-", ms=3, color=COLOR, capsize=2, elinewidth=0.8, capthick=0.8,
-                zorder=3)
+    if finished:
+        bers, means, stds, _ = summarize(finished)
+        ax.errorbar(bers, means, yerr=stds, fmt="o-", ms=3, color=COLOR, capsize=2, elinewidth=0.8, capthick=0.8,
+                    zorder=3)
+    for ber, values in unfinished.items():
+        if in_panel(ber):
+            ax.plot(np.full(len(values), ber), values, "o", ms=4, mfc="none", mec=COLOR, mew=0.7, zorder=2,
+                    label="unfinished runs (so far)")
 
 
 def _break_marks(ax_left, ax_right):
@@ -53,14 +62,20 @@ def _break_marks(ax_left, ax_right):
     ax_right.plot([0, 0], [0, 1], transform=ax_right.transAxes, **kwargs)
 
 
-def ber_accuracy_figure(results, title=None):
-    """A matplotlib Figure of {ber: accuracies (fractions in [0, 1])} with accuracy in percent."""
+def ber_accuracy_figure(results, title=None, unfinished=None):
+    """A matplotlib Figure of {ber: accuracies (fractions in [0, 1])} with accuracy in percent.
+
+    unfinished: {ber: accuracies of runs still training}, drawn as open circles and kept out of the means.
+    """
     # matplotlib takes about a second to import: only when drawing, so `python -m bnn` starts fast
     from matplotlib import rc_context
     from matplotlib.figure import Figure
-    results = {ber: 100.0 * np.asarray(results[ber]) for ber in sorted(results)}
-    bers, means, stds, counts = summarize(results)
-    positive = bers > 0
+    results = {ber: 100.0 * np.asarray(v) for ber, v in sorted(results.items()) if len(v)}
+    unfinished = {ber: 100.0 * np.asarray(v) for ber, v in sorted((unfinished or {}).items()) if len(v)}
+    every_ber = np.array(sorted(set(results) | set(unfinished)))
+    if not every_ber.size:
+        raise ValueError("no accuracies to draw: every BER's list of runs is empty")
+    positive = every_ber > 0
     has_zero = not positive.all()
     with rc_context(STYLE):
         fig = Figure(figsize=(3.4, 2.5), layout="constrained")
@@ -70,47 +85,66 @@ def ber_accuracy_figure(results, title=None):
             ax_zero, ax_log = fig.subplots(), None
         else:
             ax_zero, ax_log = None, fig.subplots()
-        values = list(results.values())
         if ax_zero is not None:
-            _draw(ax_zero, [0.0], values[:1], means[:1], stds[:1])
+            _draw(ax_zero, results, unfinished, lambda ber: ber == 0)
             ax_zero.set_xlim(-1, 1)
             ax_zero.set_xticks([0], ["0"])
             ax_zero.set_ylabel("test accuracy (%)")
         if ax_log is not None:
-            _draw(ax_log, bers[positive], [v for v, p in zip(values, positive) if p], means[positive], stds[positive])
+            _draw(ax_log, results, unfinished, lambda ber: ber > 0)
             ax_log.set_xscale("log")
-            low, high = bers[positive].min(), bers[positive].max()
+            low, high = every_ber[positive].min(), every_ber[positive].max()
             ax_log.set_xlim(low / 2, high * 2)
             if has_zero:
-                ax_log.axhline(means[0], color="0.4", ls="--", lw=0.7, zorder=0, label="BER 0 (mean)")
-                ax_log.legend(frameon=False, loc="best")
+                if 0.0 in results:
+                    ax_log.axhline(results[0.0].mean(), color="0.4", ls="--", lw=0.7, zorder=0, label="BER 0 (mean)")
                 ax_log.tick_params(axis="y", which="both", left=False)
                 ax_log.spines["left"].set_visible(False)
                 _break_marks(ax_zero, ax_log)
             else:
                 ax_log.set_ylabel("test accuracy (%)")
+        legend = {label: handle for ax in fig.axes for handle, label in zip(*ax.get_legend_handles_labels())}
+        if legend:   # one entry per label, whichever panel drew it
+            legend_ax = ax_log if ax_log is not None else ax_zero
+            legend_ax.legend(legend.values(), legend.keys(), frameon=False, loc="best")
         for ax in (ax_zero, ax_log):
             if ax is not None:
                 ax.grid(True, which="major", color="0.9", lw=0.5)
                 ax.spines[["top", "right"]].set_visible(False)
         fig.supxlabel("bit error rate during training", fontsize=STYLE["font.size"])
-        runs = f"{counts.min()}" if counts.min() == counts.max() else f"{counts.min()}-{counts.max()}"
-        spread = "one run per BER" if counts.max() == 1 else f"mean ± std over {runs} runs"
-        fig.suptitle(f"{title + ': ' if title else ''}{spread}", fontsize=STYLE["font.size"])
+        fig.suptitle(f"{title + ': ' if title else ''}{_spread(results, unfinished)}", fontsize=STYLE["font.size"])
     return fig
 
 
-def plot_sweep(out_dir, metric="final_test_accuracy", title=None):
-    """Draw DIR/results.csv into DIR/ber_accuracy.png and .svg; returns the two paths."""
+def _spread(results, unfinished):
+    """The title's account of what the points are."""
+    counts = [len(v) for v in results.values()]
+    if not counts:
+        spread = "no run finished yet"
+    elif max(counts) == 1:
+        spread = "one run per BER"
+    else:
+        runs = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}-{max(counts)}"
+        spread = f"mean ± std over {runs} runs"
+    unfinished_runs = sum(len(v) for v in unfinished.values())
+    return spread + (f", {unfinished_runs} unfinished" if unfinished_runs else "")
+
+
+def plot_sweep(out_dir, metric="final_test_accuracy", title=None, live=False, path=None):
+    """Draw DIR/results.csv (live: DIR's run folders, see the module docstring) into `path` (default
+    DIR/ber_accuracy.png) and the SVG beside it; returns the two paths."""
     out_dir = Path(out_dir)
-    fig = ber_accuracy_figure(read_results(out_dir, metric), title)
+    if live:
+        finished, unfinished = live_results(out_dir, metric)
+        fig = ber_accuracy_figure(finished, title, unfinished)
+    else:
+        fig = ber_accuracy_figure(read_results(out_dir, metric), title)
     from matplotlib import rc_context
-    paths = []
-    for fmt in ("png", "svg"):
-        path = out_dir / f"ber_accuracy.{fmt}"
+    path = out_dir / "ber_accuracy.png" if path is None else Path(path)
+    paths = [path, path.with_suffix(".svg")]
+    for target, fmt in zip(paths, ("png", "svg")):
         with rc_context(STYLE):
-            write_atomic(path, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt))
-        paths.append(path)
+            write_atomic(target, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt))
     return paths
 
 
@@ -121,10 +155,15 @@ def add_plot_arguments(parser):
     parser.add_argument("--metric", choices=METRICS, default="final_test_accuracy",
                         help="accuracy after the last epoch (default) or of the best epoch")
     parser.add_argument("--title", help="figure title prefix, e.g. 'LeNet-4, MNIST'")
+    parser.add_argument("--live", action="store_true",
+                        help="read DIR/runs/ instead of DIR/results.csv, as `python -m bnn results DIR` does: works "
+                             "while the sweep trains; unfinished runs are open circles at their last epoch, outside "
+                             "the means")
+    parser.add_argument("--out", metavar="PNG", help="figure path (default DIR/ber_accuracy.png; the SVG beside it)")
 
 
 def run_plot_from_args(args):
     """Draw the figure the parsed `plot` arguments describe; prints the paths written."""
-    paths = plot_sweep(args.dir, args.metric, args.title)
+    paths = plot_sweep(args.dir, args.metric, args.title, live=args.live, path=args.out)
     print("wrote " + ", ".join(str(p) for p in paths))
     return paths

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import mtj
-from bnn import bridge
+from bnn import bridge, sweep_cli
 from bnn.errors import ErrorConfig
 from bnn.sweep import RESULT_COLUMNS, sweep
 from bnn.train import TrainConfig, TrainResult
@@ -105,19 +105,20 @@ def test_base_error_config_with_overriding_rates_is_refused():
 
 
 def parse(argv):
+    """The sweep command line's MTJ flags (bnn.sweep_cli) parsed."""
     parser = argparse.ArgumentParser()
-    bridge.add_bridge_arguments(parser)
+    sweep_cli.add_bridge_arguments(parser)
     return parser.parse_args(argv)
 
 
 def test_command_line_flags_become_runs(symmetric):
-    (_, errors, record), = bridge.runs_from_args(parse([
+    (_, errors, record), = sweep_cli.runs_from_args(parse([
         "--mtj-drive", "0.6", "--mtj-volts", "--mtj-pulse", "5", "--mtj-ns", "--mtj-delta", "40",
         "--mtj-ap-to-p-vc", "0.35", "--mtj-switch-fraction", "0.5"]))
     assert record["drive_vc"] == pytest.approx(2.0) and record["pulse_tau"] == 5.0 and record["delta_ap_to_p"] == 40
     assert record["switch_fraction"] == 0.5 and record["wer_ap_to_p"] > record["wer_p_to_ap"]
     assert errors.ber_pos_to_neg == pytest.approx(0.5 * symmetric[0]["wer_p_to_ap"], rel=1e-12)
-    assert bridge.runs_from_args(parse([])) is None
+    assert sweep_cli.runs_from_args(parse([])) is None
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -126,7 +127,7 @@ def test_command_line_flags_become_runs(symmetric):
 ])
 def test_incomplete_flags_are_refused(argv, message):
     with pytest.raises(ValueError, match=message):
-        bridge.runs_from_args(parse(argv))
+        sweep_cli.runs_from_args(parse(argv))
 
 
 def fake_train(config, out_dir, resume):

@@ -1,7 +1,8 @@
 """BER sweep orchestration, specified with a fast fake trainer (the real engine has one end-to-end test at the end).
 
 The fake trainer "trains" one epoch per line of epochs.log, keeps a JSON checkpoint of its history so a rerun
-resumes, and can be told to crash after a given epoch. It lives in this module, which spawned workers import by its
+resumes, rewrites metrics.csv after every epoch as the real trainer does, and can be told to crash after a given
+epoch. It lives in this module, which spawned workers import by its
 dotted name (tests/ is a namespace package under the repository root).
 """
 import csv
@@ -52,6 +53,8 @@ def fake_train(config, out_dir, resume):
             threading.Event().wait(config.sleep)
         history.append({"epoch": epoch + 1, "test_accuracy": fake_accuracy(config, epoch), "phase": "train"})
         sw.write_text_atomic(checkpoint, json.dumps(history))
+        sw.write_text_atomic(out_dir / "metrics.csv", "epoch,test_accuracy,seconds\n" + "".join(
+            f"{row['epoch']},{row['test_accuracy']!r},0.01\n" for row in history))
         with open(out_dir / "epochs.log", "a") as log:
             log.write(f"{epoch}\n")
         if crash.exists() and int(crash.read_text()) == epoch:
@@ -155,6 +158,7 @@ def test_sweep_writes_csv_and_h5(tmp_path):
         config = FakeConfig(seed=sw.run_seed(3, ber_index, repeat), ber=float(row["ber"]))
         accuracies = [fake_accuracy(config, e) for e in range(3)]
         assert int(row["seed"]) == config.seed
+        assert (row["epochs"], row["epochs_done"]) == ("3", "3")
         assert float(row["final_test_accuracy"]) == accuracies[-1]  # repr round-trips floats exactly
         assert float(row["best_test_accuracy"]) == max(accuracies)
         assert float(row["seconds"]) == pytest.approx(0.03)
@@ -163,6 +167,7 @@ def test_sweep_writes_csv_and_h5(tmp_path):
     with h5py.File(tmp_path / "results.h5") as f:
         assert f.attrs["package_version"] == sw.package_version() != "unknown"
         np.testing.assert_array_equal(f["seed"][:], [int(r["seed"]) for r in rows])
+        np.testing.assert_array_equal(f["epochs_done"][:], [3] * 6)
         np.testing.assert_array_equal(f["final_test_accuracy"][:], [float(r["final_test_accuracy"]) for r in rows])
         run = f["runs/ber=0.01/rep=1"]
         assert run.attrs["seed"] == sw.run_seed(3, 1, 1)
@@ -265,6 +270,118 @@ def test_a_run_held_elsewhere_is_busy_then_waited_for(tmp_path):
     other.join()
     assert waited.status == "skipped" and waited.record["final_test_accuracy"] == fake_accuracy(spec.config, 2)
     assert (spec.directory / "calls.log").read_text() == "start 0\n"
+
+
+# --- live results: a sweep folder tabulated while (or after) it trains, read only -------------------------------
+
+def snapshot(folder):
+    """{relative path: (size, mtime_ns)} of every file under folder."""
+    return {p.relative_to(folder): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+
+
+def bnn_command(argv):
+    from bnn.__main__ import main
+    main(argv)
+
+
+def test_results_command_tabulates_an_interrupted_sweep_without_writing_into_it(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    crashed = sw.run_dir(out, 0.01, 1)
+    crashed.mkdir(parents=True)
+    (crashed / "crash_after").write_text("1")       # the run stops after its second of 3 epochs
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_fake_sweep(out)
+    started = sw.run_dir(out, 0.2, 0)                 # started, no epoch ended yet
+    started.mkdir(parents=True)
+    (started / "config.json").write_text(json.dumps({"epochs": 3, "seed": 5, "ber": 0.2}))
+    sw.run_dir(out, 0.5, 0).mkdir(parents=True)       # created, no config.json yet: not a row
+    before = snapshot(out)
+    capsys.readouterr()
+
+    bnn_command(["results", str(out), "--csv", str(tmp_path / "live.csv")])
+    assert snapshot(out) == before, "the results command only reads the sweep folder"
+    text = (tmp_path / "live.csv").read_text()
+    assert text.splitlines()[0] == "ber,repeat,seed,epochs,epochs_done,final_test_accuracy,best_test_accuracy,seconds"
+    rows = read_csv(tmp_path / "live.csv")
+    assert [(float(r["ber"]), int(r["repeat"])) for r in rows] == [(0.0, 0), (0.0, 1), (0.01, 0), (0.01, 1),
+                                                                   (0.1, 0), (0.1, 1), (0.2, 0)]
+    config = FakeConfig(seed=sw.run_seed(0, 1, 1), ber=0.01)
+    interrupted = rows[3]
+    assert int(interrupted["seed"]) == config.seed
+    assert (int(interrupted["epochs"]), int(interrupted["epochs_done"])) == (3, 2)
+    assert float(interrupted["final_test_accuracy"]) == fake_accuracy(config, 1)
+    assert float(interrupted["best_test_accuracy"]) == max(fake_accuracy(config, e) for e in (0, 1))
+    assert float(interrupted["seconds"]) == pytest.approx(0.02)
+    assert [r["epochs_done"] for r in rows] == ["3", "3", "3", "2", "3", "3", "0"]
+    assert rows[6]["final_test_accuracy"] == rows[6]["best_test_accuracy"] == "" and rows[6]["seed"] == "5"
+    finished = read_csv(out / "results.csv")
+    assert [{k: r[k] for k in finished[0]} for r in rows[:3] + rows[4:6]] == finished, "the same finished rows"
+
+    printed = capsys.readouterr().out
+    assert "5 of 7 started runs finished" in printed and "2/3" in printed and "unfinished" in printed
+    summary = printed.split("per BER:")[1].splitlines()
+    assert summary[3].split()[:2] == ["0.01", "1"], "the summary counts the finished runs only"
+
+    bnn_command(["results", str(out), "--json"])
+    document = json.loads(capsys.readouterr().out)
+    assert [r["finished"] for r in document["runs"]] == [True, True, True, False, True, True, False]
+    assert document["runs"][6]["final_test_accuracy"] is None
+    assert [(s["ber"], s["runs"]) for s in document["summary"]] == [(0.0, 2), (0.01, 1), (0.1, 2)]
+    with pytest.raises(ValueError, match="the sweep's own results file"):
+        bnn_command(["results", str(out), "--csv", str(out / "results.csv")])
+
+
+def test_results_of_a_sweep_that_is_training(tmp_path):
+    process = multiprocessing.get_context("spawn").Process(target=_slow_single_run_sweep, args=(tmp_path,))
+    process.start()
+    epochs = sw.run_dir(tmp_path, 0.0, 0) / "epochs.log"
+    while not (epochs.exists() and len(epochs.read_text().split()) >= 2):
+        threading.Event().wait(0.02)
+    (row,) = sw.run_rows(tmp_path)
+    process.join(60)
+    assert process.exitcode == 0
+    assert not row["finished"] and 2 <= row["epochs_done"] < SLOW.epochs and row["epochs"] == SLOW.epochs
+    assert row["final_test_accuracy"] == fake_accuracy(FakeConfig(seed=row["seed"]), row["epochs_done"] - 1)
+    assert (sw.run_dir(tmp_path, 0.0, 0) / "calls.log").read_text() == "start 0\n", "the run was not disturbed"
+    (row,) = sw.run_rows(tmp_path)
+    assert row["finished"] and row["epochs_done"] == SLOW.epochs
+
+
+def test_result_files_without_epoch_columns_get_them_from_config_and_history(tmp_path):
+    """result.json files written before `epochs` / `epochs_done` existed: the columns come from the config and the
+    history, and a rerun still skips the run."""
+    first, _ = run_fake_sweep(tmp_path, bers=[0.0, 0.1], repeats=1)
+    for path in tmp_path.glob("runs/*/*/result.json"):
+        record = json.loads(path.read_text())
+        del record["epochs"], record["epochs_done"]
+        path.write_text(json.dumps(record))
+    records, lines = run_fake_sweep(tmp_path, bers=[0.0, 0.1], repeats=1)
+    assert all("already finished" in line for line in lines) and records == first
+    assert [(r["epochs"], r["epochs_done"]) for r in read_csv(tmp_path / "results.csv")] == [("3", "3")] * 2
+
+
+def test_plot_live_draws_unfinished_runs_apart_from_the_means(tmp_path, capsys):
+    from bnn import sweep_plot
+    out = tmp_path / "sweep"
+    crashed = sw.run_dir(out, 0.1, 0)
+    crashed.mkdir(parents=True)
+    (crashed / "crash_after").write_text("0")
+    with pytest.raises(RuntimeError):
+        run_fake_sweep(out, repeats=1)
+    finished, unfinished = sweep_plot.live_results(out)
+    assert list(finished) == [0.0, 0.01] and list(unfinished) == [0.1]
+    np.testing.assert_array_equal(unfinished[0.1], [fake_accuracy(FakeConfig(seed=sw.run_seed(0, 2, 0), ber=0.1), 0)])
+    fig = sweep_plot.ber_accuracy_figure(finished, unfinished=unfinished)
+    ax_log = fig.axes[1]
+    open_circles = [line for line in ax_log.lines if line.get_markerfacecolor() == "none"]
+    np.testing.assert_allclose(open_circles[0].get_ydata(), 100 * unfinished[0.1])
+    means = [line for line in ax_log.lines if line.get_linestyle() == "-"]
+    np.testing.assert_allclose(means[0].get_xdata(), [0.01]), "the unfinished BER has no mean"
+    before = snapshot(out)
+    bnn_command(["plot", str(out), "--live", "--out", str(tmp_path / "live.png")])
+    assert (tmp_path / "live.png").exists() and (tmp_path / "live.svg").exists()
+    assert snapshot(out) == before
+    assert "1 unfinished" in (tmp_path / "live.svg").read_text()
 
 
 # --- parallel paths --------------------------------------------------------------------------------------------

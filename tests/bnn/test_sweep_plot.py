@@ -9,22 +9,26 @@ from PIL import Image
 from bnn import sweep_plot
 from bnn.sweep import RESULT_COLUMNS
 
+OLD_COLUMNS = ("ber", "repeat", "seed", "final_test_accuracy", "best_test_accuracy", "seconds")  # before epochs_done
+
 ACCURACY = {0.0: [0.990, 0.992, 0.994], 0.001: [0.991, 0.993, 0.995], 0.01: [0.992, 0.990, 0.988],
             0.2: [0.90, 0.95, 0.97]}
 
 
-def write_results(out_dir, accuracy=ACCURACY):
+def write_results(out_dir, accuracy=ACCURACY, columns=RESULT_COLUMNS):
     with open(out_dir / "results.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(RESULT_COLUMNS)
+        writer = csv.DictWriter(f, columns, extrasaction="ignore")
+        writer.writeheader()
         for ber, values in accuracy.items():
             for repeat, value in enumerate(values):
-                writer.writerow([ber, repeat, 100 + repeat, value, value + 0.001, 1.5])
+                writer.writerow(dict(ber=ber, repeat=repeat, seed=100 + repeat, epochs=3, epochs_done=3,
+                                     final_test_accuracy=value, best_test_accuracy=value + 0.001, seconds=1.5))
     return out_dir
 
 
-def test_read_results_groups_runs_by_ber(tmp_path):
-    results = sweep_plot.read_results(write_results(tmp_path))
+@pytest.mark.parametrize("columns", [RESULT_COLUMNS, OLD_COLUMNS])
+def test_read_results_groups_runs_by_ber(tmp_path, columns):
+    results = sweep_plot.read_results(write_results(tmp_path, columns=columns))
     assert list(results) == [0.0, 0.001, 0.01, 0.2]
     np.testing.assert_array_equal(results[0.01], ACCURACY[0.01])
     best = sweep_plot.read_results(tmp_path, "best_test_accuracy")

@@ -66,15 +66,15 @@ def install(kind, n):
         h5py.Group.create_dataset = create_dataset_counted
         checkpoint.save = save
     else:
-        from bnn import sweep
-        write_atomic = sweep.write_atomic
+        from bnn import results   # the sweep's config.json, result.json and results.csv / .h5 are written here
+        write_atomic = results.write_atomic
 
         def write_atomic_killed(path, write):
             def write_then_tick(tmp):
                 write(tmp)
                 tick()
             return write_atomic(path, write_then_tick)
-        sweep.write_atomic = write_atomic_killed
+        results.write_atomic = write_atomic_killed
 
 
 def main(argv):

@@ -1,0 +1,181 @@
+"""Executing a BER sweep: its planned runs in a local process pool or as Dask tasks, with progress lines.
+
+Locally a process pool ("spawn": fresh interpreters, no forked Numba thread pools) of `workers` processes, started
+with NUMBA_NUM_THREADS = `threads` and OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS = 1 in their
+environment (the engine's parallel work runs on Numba's threads and its batch pool; a multi-threaded BLAS under the
+pool would oversubscribe the cores); by default workers x threads <= cores. With `scheduler` (a Dask distributed
+address or Client) runs are Dask tasks. Every run also calls `numba.set_num_threads(threads)` (default 1 on Dask:
+give Dask workers one thread per core).
+
+A sweep makes two passes: the first trains every run no other process holds; the second waits for the runs another
+sweep into the same folder was training, then reads their results. results.csv / results.h5 are rebuilt after each
+run trained here.
+"""
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from multiprocessing import get_context
+from pathlib import Path
+
+from .results import collect_results
+from .sweep_plan import plan, run_config, whole_number
+from .sweep_run import default_trainer, execute_run
+
+BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+THREAD_VARIABLES = ("NUMBA_NUM_THREADS",) + BLAS_THREAD_VARIABLES
+
+
+def available_cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def local_parallelism(runs, workers, threads, cores):
+    """(workers, threads per worker) for `runs` local runs on `cores` cores; None picks the default.
+
+    Default workers: min(runs, cores), so no more processes than runs; default threads: cores // workers (at least 1),
+    so workers x threads <= cores whenever workers <= cores. workers == 0 means "in this process" and gets all cores.
+    """
+    workers = whole_number("workers", min(runs, cores) if workers is None else workers, 0)
+    threads = whole_number("threads", max(1, cores // max(workers, 1)) if threads is None else threads, 1)
+    return workers, threads
+
+
+@contextmanager
+def thread_environment(threads):
+    """Set Numba's thread count to `threads` and BLAS/OpenMP's to 1 for processes started inside the block (spawned
+    workers read them before importing NumPy or Numba); the caller's values are restored afterwards."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({"NUMBA_NUM_THREADS": str(threads), **{name: "1" for name in BLAS_THREAD_VARIABLES}})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class Progress:
+    """Prints one line per finished run: counts, the run's accuracies and time, elapsed time and ETA."""
+
+    def __init__(self, total, log):
+        self.total, self.log = total, log
+        self.done = self.trained = 0
+        self.start = time.perf_counter()
+
+    def update(self, spec, outcome):
+        self.done += 1
+        rec = outcome.record
+        width = len(str(self.total))
+        head = f"[{self.done:{width}d}/{self.total}] {spec.label}"
+        if outcome.status == "skipped":
+            self.log(f"{head}: already finished, test accuracy {rec['final_test_accuracy']:.4f}")
+            return
+        from .train import format_seconds
+        self.trained += 1
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.trained * (self.total - self.done)
+        self.log(f"{head}: test accuracy {rec['final_test_accuracy']:.4f} (best {rec['best_test_accuracy']:.4f}), "
+                 f"{rec['seconds']:.1f} s | elapsed {format_seconds(elapsed)}, ETA {format_seconds(eta)}")
+
+    def failed(self, spec, error):
+        self.done += 1
+        self.log(f"[{self.done}/{self.total}] {spec.label}: FAILED: {type(error).__name__}: {error}")
+
+
+def _local_outcomes(specs, trainer, workers, threads, wait):
+    """Yield (spec, future) as runs complete in a local process pool; workers == 0 runs them in this process."""
+    if workers == 0:
+        for spec in specs:
+            yield spec, _Done(lambda spec=spec: execute_run(spec, trainer, threads, wait))
+        return
+    with thread_environment(threads), ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(execute_run, spec, trainer, threads, wait): spec for spec in specs}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _dask_outcomes(specs, trainer, scheduler, threads, wait):
+    """Yield (spec, future) as runs complete on a Dask distributed cluster (address or Client)."""
+    from distributed import Client, as_completed as dask_completed
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        futures = {client.submit(execute_run, spec, trainer, threads, wait, pure=False): spec for spec in specs}
+        for future in dask_completed(futures):
+            yield futures[future], future
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
+class _Done:
+    """A future-like wrapper that runs the call when its result is asked for (the in-process path)."""
+
+    def __init__(self, call):
+        self.call = call
+
+    def result(self):
+        return self.call()
+
+
+def sweep(base_config, bers, repeats, out_dir, *, seed=0, workers=None, threads=None, scheduler=None,
+          trainer=None, make_config=run_config, log=print):
+    """Train `repeats` runs of `base_config` at every BER in `bers` into `out_dir`.
+
+    Returns every finished record in out_dir (this sweep's and those of other sweeps into the same folder), sorted by
+    (ber, repeat): dicts with RESULT_COLUMNS, 'ber_index', 'package_version', 'config' and 'history'.
+
+    repeats:   runs per BER: one number for all, or a list with one per BER (bnn.sweep_plan.plan).
+    seed:      base seed of the sweep (run seeds: `run_seed`).
+    workers:   local worker processes (default: min(runs, cores)); 0 runs everything in this process.
+    threads:   Numba threads per run (default: cores // workers locally, 1 on Dask).
+    scheduler: a Dask distributed scheduler address or Client; runs become Dask tasks instead of local processes.
+    trainer:   train(config, out_dir, resume=True) -> outcome (default: bnn.train.train); must be picklable.
+    make_config: (base_config, ber, seed) -> the run's config (default: run_config).
+    log:       called with each progress line.
+    Raises RuntimeError naming the failed runs, after the others finished, if any run raised.
+    """
+    out_dir = Path(out_dir)
+    specs = plan(base_config, bers, repeats, out_dir, seed, make_config)
+    trainer = trainer or default_trainer()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if scheduler is None:
+        workers, threads = local_parallelism(len(specs), workers, threads, available_cores())
+    elif threads is None:
+        threads = 1
+    elif int(threads) != threads or threads < 1:
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    progress, failures, pending = Progress(len(specs), log), [], specs
+    for wait in (False, True):  # first pass: every run not held by another sweep; second: wait for those
+        if scheduler is None:
+            outcomes = _local_outcomes(pending, trainer, workers, threads, wait)
+        else:
+            outcomes = _dask_outcomes(pending, trainer, scheduler, threads, wait)
+        busy = []
+        for spec, future in outcomes:
+            try:
+                outcome = future.result()
+            except Exception as error:  # one failed run must not cost the others
+                failures.append((spec, error))
+                progress.failed(spec, error)
+                continue
+            if outcome.status == "busy":
+                busy.append(spec)
+                continue
+            progress.update(spec, outcome)
+            if outcome.status == "ran":
+                collect_results(out_dir)
+        pending = busy
+        if not pending:
+            break
+    records = collect_results(out_dir)
+    if failures:
+        names = ", ".join(f"{spec.label} ({type(error).__name__}: {error})" for spec, error in failures)
+        raise RuntimeError(f"{len(failures)} of {len(specs)} runs failed: {names}")
+    return records
