@@ -54,7 +54,7 @@ def missing_message(what, missing, root, why):
     """The three lines of a SourceMissing: what is missing and `why` it was not downloaded, where to put each file
     (exact paths), and how to fetch them. what: e.g. "mnist test"; missing: Sources absent under `root`."""
     one = len(missing) == 1
-    it, names = ("it" if one else "them"), ", ".join(s.filename for s in missing)
+    it, names = ("it", missing[0].filename) if one else ("them", f"{len(missing)} of its files")
     urls = [source_url(s) for s in missing]
     folders = {posixpath.dirname(u) for u in urls if u}
     if any(u is None for u in urls):
