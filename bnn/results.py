@@ -100,8 +100,8 @@ def planned_epochs(config, default=None):
 
 
 def read_record(path):
-    """The record of a result.json. Files without 'epochs' / 'epochs_done' (written before those columns existed)
-    get them from their config and history, so every record has all RESULT_COLUMNS."""
+    """The record of a result.json. A file without 'epochs' / 'epochs_done' (as a sweep of an older version writes
+    them) gets them from its config and history, so every record has all RESULT_COLUMNS."""
     record = json.loads(Path(path).read_text())
     record.setdefault("epochs_done", epochs_done(record["history"]))
     record.setdefault("epochs", planned_epochs(record["config"], record["epochs_done"]))

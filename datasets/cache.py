@@ -11,10 +11,10 @@ Layout of a cache file (a sealed HDF5 file, see datasets.sealed):
 
 Why a digest of the whole file, checked before HDF5 sees it: libhdf5 may loop forever on a damaged file (see
 datasets.sealed). The digest lives in the file it covers, so both are replaced by one os.replace and cannot disagree
-unless the file is damaged. Caches without this header (written before it existed, format 1) are rebuilt once, with
-a warning. Cost (SHA-256 at ~1 GB/s on a loaded 2-core machine): an in-memory load no longer hashes the images
-separately, so it costs what it did (MNIST train ~60-75 ms); a lazy view pays ~0.8 ms per MB of cache (~2 s for one
-just over IN_MEMORY_LIMIT), a build one more pass over the finished file.
+unless the file is damaged. Caches without this header (format 1) are rebuilt once, with a warning. Cost (SHA-256
+at ~1 GB/s on a loaded 2-core machine): an in-memory load hashes the file and not its images a second time (MNIST
+train loads in ~60-75 ms); a lazy view pays ~0.8 ms per MB of cache (~2 s for one just over IN_MEMORY_LIMIT), a
+build one more pass over the finished file.
 
 Writing: the builder fills a temporary file in the cache folder, which is sealed once closed and then replaces the
 final name with os.replace, so a reader sees either no file or a whole one. An fcntl lock on `<cache>.lock`
