@@ -19,9 +19,8 @@ by one of two samplers (q = min(p, 1 − p); for p > 1/2 the complement is drawn
 stored 0 (−1) becomes 1 with probability p_neg_to_pos, each bit independently.  :func:`flip_bits_in_place` makes
 the same flips (same draws from the Generator) in the packed words *and* in the ±1 float tensor they were packed
 from, in place: a binary layer's backward pass needs the float tensor it multiplied, and negating the few flipped
-entries costs far less than unpacking (or even copying) the whole tensor.  With the sparse sampler and many flips
-it first draws the positions (:func:`bernoulli_positions`, the same draws and positions) and then sets them one
-image per parallel task (:func:`xor_positions`), on the core that has just packed that image.
+entries costs far less than unpacking (or even copying) the whole tensor.  Many flips of the sparse sampler are set
+one image per parallel task, on the core that has just packed it (:func:`bernoulli_positions`, :func:`xor_positions`).
 """
 import math
 
@@ -166,9 +165,8 @@ def xor_positions(positions, words, x):
     """XOR the bits at the increasing `positions` (numbered row-major over rows x nbits valid bits) into words
     (rows, W) uint64 and set the same entries of x (A, nbits, B), rows = A*B, to the flipped bits' values.
 
-    One parallel task per a (an image): its thread flips the rows that the same thread has just packed (the packing
-    kernel splits the images alike), so the words and x's cache lines are already on its core. Flipping on one
-    thread after a 2-thread packing cost 1.5x as much: every line had to move between the cores."""
+    One parallel task per a (an image), on the thread that has just packed its rows (the packing kernel splits the
+    images alike): their cache lines are on its core. Flipping on one thread after a 2-thread packing costs 1.5x."""
     a_n, nbits, inner = x.shape
     per_a = inner * nbits
     for a in prange(a_n):
