@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from .checkpoint import write_atomic
-from .results import RESULT_COLUMNS, csv_text, run_rows, summarize, summary_table
+from .results import csv_text, run_rows, summarize, summary_table
 
 
 def _percent(value):
@@ -66,8 +66,8 @@ def add_results_arguments(parser):
     parser.description = ("One row per run of a sweep folder, finished or still training (from each run's "
                           "metrics.csv), and the per-BER summary of the finished runs. Reads DIR only.")
     parser.add_argument("dir", metavar="DIR", help="sweep folder (holding runs/ber=*/rep=*)")
-    parser.add_argument("--csv", metavar="PATH", help="also write the rows to PATH as CSV (" +
-                        ",".join(RESULT_COLUMNS) + "; accuracies as fractions), atomically")
+    parser.add_argument("--csv", metavar="PATH", help="also write the rows to PATH (atomically) as CSV with the "
+                                                      "columns of results.csv; accuracies as fractions")
     parser.add_argument("--json", action="store_true", help="print rows and summary as JSON instead of tables")
 
 
