@@ -17,6 +17,7 @@ import numpy as np
 
 from .checkpoint import write_atomic
 from .results import METRICS, read_results, run_rows, summarize
+
 STYLE = {"font.size": 8, "axes.linewidth": 0.6, "xtick.direction": "in", "ytick.direction": "in",
          "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.minor.width": 0.4, "ytick.minor.width": 0.4,
          "lines.linewidth": 1.0, "savefig.dpi": 300, "svg.fonttype": "none"}

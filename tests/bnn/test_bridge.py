@@ -3,7 +3,6 @@ import argparse
 import csv
 import dataclasses
 
-import numpy as np
 import pytest
 
 import mtj
