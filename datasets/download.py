@@ -155,6 +155,8 @@ def download_verified(source, dest, opener=None, retries=None, backoff_s=None):
         raise DownloadFailed(f"{source.filename} has no official download URL")
     opener = opener or urllib.request.urlopen
     retries = RETRIES if retries is None else retries
+    if not isinstance(retries, int) or retries < 1:
+        raise ValueError(f"retries must be a positive number of attempts, got {retries!r}")
     backoff_s = BACKOFF_S if backoff_s is None else backoff_s
     folder = dest.parent
     try:
