@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 # Run as a script, this folder comes first on sys.path, and benchmarks/mtj.py would shadow the mtj package.
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
+import bnn  # noqa: E402,F401  (first: it makes BLAS single-threaded before NumPy loads)
 import numpy as np  # noqa: E402
 
 import datasets  # noqa: E402
