@@ -55,6 +55,27 @@ def _draw(ax, results, unfinished, in_panel):
                     label="unfinished runs (so far)")
 
 
+def _draw_reference(ax, reference, label, in_panel):
+    """A peer's accuracies ({ber: percent}) in the panel, as grey squares joined by a dashed line."""
+    bers = [ber for ber in reference if in_panel(ber)]
+    if bers:
+        ax.plot(bers, [reference[ber] for ber in bers], "s--", ms=3, color="0.5", lw=0.8, zorder=2, label=label)
+
+
+def read_reference(path):
+    """{ber: test accuracy (fraction)} from a CSV with columns `ber` and `test_accuracy` (a peer's means)."""
+    import csv
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(row for row in f if not row.startswith("#")))
+    if not rows or not {"ber", "test_accuracy"} <= set(rows[0]):
+        raise ValueError(f"{path}: expected a CSV with columns ber,test_accuracy (lines starting with # are "
+                         f"comments), got {list(rows[0]) if rows else 'no rows'}")
+    try:
+        return {float(row["ber"]): float(row["test_accuracy"]) for row in rows}
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from error
+
+
 def _break_marks(ax_left, ax_right):
     """Short diagonal strokes at the top and bottom of the gap between the two panels."""
     kwargs = dict(marker=[(-1, -1.5), (1, 1.5)], markersize=6, linestyle="none", color="k", mec="k", mew=0.6,
@@ -63,17 +84,19 @@ def _break_marks(ax_left, ax_right):
     ax_right.plot([0, 0], [0, 1], transform=ax_right.transAxes, **kwargs)
 
 
-def ber_accuracy_figure(results, title=None, unfinished=None):
+def ber_accuracy_figure(results, title=None, unfinished=None, reference=None, reference_label="reference"):
     """A matplotlib Figure of {ber: accuracies (fractions in [0, 1])} with accuracy in percent.
 
     unfinished: {ber: accuracies of runs still training}, drawn as open circles and kept out of the means.
+    reference: {ber: accuracy (fraction)} of another implementation, drawn beside the runs as `reference_label`.
     """
     # matplotlib takes about a second to import: only when drawing, so `python -m bnn` starts fast
     from matplotlib import rc_context
     from matplotlib.figure import Figure
     results = {ber: 100.0 * np.asarray(v) for ber, v in sorted(results.items()) if len(v)}
     unfinished = {ber: 100.0 * np.asarray(v) for ber, v in sorted((unfinished or {}).items()) if len(v)}
-    every_ber = np.array(sorted(set(results) | set(unfinished)))
+    reference = {ber: 100.0 * acc for ber, acc in sorted((reference or {}).items())}
+    every_ber = np.array(sorted(set(results) | set(unfinished) | set(reference)))
     if not every_ber.size:
         raise ValueError("no accuracies to draw: every BER's list of runs is empty")
     positive = every_ber > 0
@@ -88,11 +111,13 @@ def ber_accuracy_figure(results, title=None, unfinished=None):
             ax_zero, ax_log = None, fig.subplots()
         if ax_zero is not None:
             _draw(ax_zero, results, unfinished, lambda ber: ber == 0)
+            _draw_reference(ax_zero, reference, reference_label, lambda ber: ber == 0)
             ax_zero.set_xlim(-1, 1)
             ax_zero.set_xticks([0], ["0"])
             ax_zero.set_ylabel("test accuracy (%)")
         if ax_log is not None:
             _draw(ax_log, results, unfinished, lambda ber: ber > 0)
+            _draw_reference(ax_log, reference, reference_label, lambda ber: ber > 0)
             ax_log.set_xscale("log")
             low, high = every_ber[positive].min(), every_ber[positive].max()
             ax_log.set_xlim(low / 2, high * 2)
@@ -107,7 +132,7 @@ def ber_accuracy_figure(results, title=None, unfinished=None):
         legend = {label: handle for ax in fig.axes for handle, label in zip(*ax.get_legend_handles_labels())}
         if legend:   # one entry per label, whichever panel drew it
             legend_ax = ax_log if ax_log is not None else ax_zero
-            legend_ax.legend(legend.values(), legend.keys(), frameon=False, loc="best")
+            legend_ax.legend(legend.values(), legend.keys(), frameon=False, loc="best", fontsize=6)
         for ax in (ax_zero, ax_log):
             if ax is not None:
                 ax.grid(True, which="major", color="0.9", lw=0.5)
@@ -131,15 +156,18 @@ def _spread(results, unfinished):
     return spread + (f", {unfinished_runs} unfinished" if unfinished_runs else "")
 
 
-def plot_sweep(out_dir, metric="final_test_accuracy", title=None, live=False, path=None):
+def plot_sweep(out_dir, metric="final_test_accuracy", title=None, live=False, path=None, reference=None,
+               reference_label="reference"):
     """Draw DIR/results.csv (live: DIR's run folders, see the module docstring) into `path` (default
-    DIR/ber_accuracy.png) and the SVG beside it; returns the two paths."""
+    DIR/ber_accuracy.png) and the SVG beside it; returns the two paths. reference: a CSV for `read_reference`,
+    drawn beside the runs."""
     out_dir = Path(out_dir)
+    peer = dict(reference=read_reference(reference) if reference else None, reference_label=reference_label)
     if live:
         finished, unfinished = live_results(out_dir, metric)
-        fig = ber_accuracy_figure(finished, title, unfinished)
+        fig = ber_accuracy_figure(finished, title, unfinished, **peer)
     else:
-        fig = ber_accuracy_figure(read_results(out_dir, metric), title)
+        fig = ber_accuracy_figure(read_results(out_dir, metric), title, **peer)
     from matplotlib import rc_context
     path = out_dir / "ber_accuracy.png" if path is None else Path(path)
     paths = [path, path.with_suffix(".svg")]
@@ -161,10 +189,15 @@ def add_plot_arguments(parser):
                              "while the sweep trains; unfinished runs are open circles at their last epoch, outside "
                              "the means")
     parser.add_argument("--out", metavar="PNG", help="figure path (default DIR/ber_accuracy.png; the SVG beside it)")
+    parser.add_argument("--reference", metavar="CSV",
+                        help="another implementation's accuracies to draw beside the runs: a CSV with columns "
+                             "ber,test_accuracy (fractions; # starts a comment line)")
+    parser.add_argument("--reference-label", default="reference", help="its legend entry")
 
 
 def run_plot_from_args(args):
     """Draw the figure the parsed `plot` arguments describe; prints the paths written."""
-    paths = plot_sweep(args.dir, args.metric, args.title, live=args.live, path=args.out)
+    paths = plot_sweep(args.dir, args.metric, args.title, live=args.live, path=args.out, reference=args.reference,
+                       reference_label=args.reference_label)
     print("wrote " + ", ".join(str(p) for p in paths))
     return paths

@@ -82,3 +82,30 @@ def test_plot_command_line(tmp_path, capsys):
     paths = sweep_plot.run_plot_from_args(parser.parse_args([str(write_results(tmp_path)), "--metric",
                                                              "best_test_accuracy"]))
     assert all(p.exists() for p in paths) and "ber_accuracy.svg" in capsys.readouterr().out
+
+
+def test_a_peer_reference_is_drawn_beside_the_runs(tmp_path, capsys):
+    reference = tmp_path / "peer.csv"
+    reference.write_text("# a peer's means\nber,test_accuracy\n0,0.9888\n0.01,0.9894\n0.2,0.9836\n")
+    assert sweep_plot.read_reference(reference) == {0.0: 0.9888, 0.01: 0.9894, 0.2: 0.9836}
+    fig = sweep_plot.ber_accuracy_figure({b: np.array(v) for b, v in ACCURACY.items()},
+                                         reference=sweep_plot.read_reference(reference), reference_label="PyTorch")
+    ax_zero, ax_log = fig.axes
+    peer = [line for ax in fig.axes for line in ax.lines if line.get_label() == "PyTorch"]
+    assert [list(line.get_xdata()) for line in peer] == [[0.0], [0.01, 0.2]]
+    np.testing.assert_allclose(peer[1].get_ydata(), [98.94, 98.36])
+    assert "PyTorch" in [text.get_text() for text in ax_log.get_legend().get_texts()]
+
+    parser = argparse.ArgumentParser()
+    sweep_plot.add_plot_arguments(parser)
+    sweep_plot.run_plot_from_args(parser.parse_args([str(write_results(tmp_path)), "--reference", str(reference),
+                                                     "--reference-label", "PyTorch"]))
+    assert "PyTorch" in (tmp_path / "ber_accuracy.svg").read_text()
+
+
+@pytest.mark.parametrize("text", ["ber,accuracy\n0,0.9\n", "ber,test_accuracy\n0,high\n", ""])
+def test_a_bad_reference_file_is_named(tmp_path, text):
+    reference = tmp_path / "peer.csv"
+    reference.write_text(text)
+    with pytest.raises(ValueError, match="peer.csv"):
+        sweep_plot.read_reference(reference)
