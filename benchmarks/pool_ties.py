@@ -167,9 +167,11 @@ def gradient_agreement(model, batches, seed=0):
 
     For each (x, y) batch: the parameter gradient under each rule, with the same dropout masks (the model's
     Generator is rewound before each rule). Returns {layer: {"shared": mean cosine(g_first, g_shared) over batches,
-    "random": ..., "other batch": mean cosine(g_first of batch i, g_first of batch i+1)}}, for every layer with
-    parameters, in model order: a rule that matters only a little keeps its cosines near 1, well above the
-    batch-to-batch cosine (the noise every SGD step lives with)."""
+    "random": ..., "other batch": mean cosine(g_first of batch i, g_first of batch i+1), "shared, summed over
+    batches": cosine of the gradients summed over all batches, "random, summed over batches": ...}}, for every layer
+    with parameters, in model order. A rule that matters only a little keeps its cosines near 1, well above the
+    batch-to-batch cosine (the noise every step lives with); a systematic bias of `first` shows as summed cosines
+    below the per-batch ones (the batches' noise averages out of the sum, a shared bias does not)."""
     from bnn.layers import softmax_cross_entropy
     pools = {i: layer for i, layer in enumerate(model.layers) if type(layer) is MaxPool2d}
     generator = next(layer.rng for layer in model.layers if hasattr(layer, "rng"))
@@ -196,6 +198,10 @@ def gradient_agreement(model, batches, seed=0):
                          for rule in RULES[1:]}
         result[layer]["other batch"] = float(np.mean([cosine(flat(a["first"]), flat(b["first"]))
                                                       for a, b in zip(gradients, gradients[1:])]))
+        # a bias that every batch shares survives the sum over batches, where the batch-to-batch noise averages out
+        result[layer].update({f"{rule}, summed over batches": cosine(sum(flat(g["first"]) for g in gradients),
+                                                                     sum(flat(g[rule]) for g in gradients))
+                              for rule in RULES[1:]})
     return result
 
 
@@ -230,26 +236,33 @@ def train_runs(args, data_root):
     return runs
 
 
-def checkpoint_statistics(path, batches, data_root):
-    """Tie statistics and gradient agreement of the model in checkpoint `path`, on its first training batches."""
-    ckpt = checkpoint.load(path)
-    config = bnn.train.TrainConfig.from_dict(ckpt.config)
-    model = bnn.train.build_model(config, np.random.default_rng(config.seed))
-    model.load_state(ckpt.model_state)
+def checkpoint_statistics(path, batches, data_root, model_name):
+    """Tie statistics and gradient agreement of the model in checkpoint `path` (or, for path "init", a freshly
+    initialized `model_name` with its recipe), on its first training batches."""
+    if str(path) == "init":
+        config, epoch = bnn.train.TrainConfig.recipe(model_name), 0
+        model = bnn.train.build_model(config, np.random.default_rng(config.seed))
+    else:
+        ckpt = checkpoint.load(path)
+        config, epoch = bnn.train.TrainConfig.from_dict(ckpt.config), ckpt.epoch
+        model = bnn.train.build_model(config, np.random.default_rng(config.seed))
+        model.load_state(ckpt.model_state)
     data = datasets.batches(bnn.train.load_split(config, "train", data_root), config.batch_size,
                             np.random.default_rng(0))
     chosen = [next(data) for _ in range(batches)]
     ties = tie_statistics(model, chosen[0][0])
     for name, s in ties.items():
-        print(f"{path} (epoch {ckpt.epoch}), {name}: {100 * s['tied_among_positive']:.1f} % of the windows with a "
+        print(f"{path} (epoch {epoch}), {name}: {100 * s['tied_among_positive']:.1f} % of the windows with a "
               f"positive maximum are tied ({100 * s['positive_max']:.1f} % of all windows have one); share of the "
               f"gradient at the top-left cell: " + ", ".join(
                   f"{rule} {s['gradient_share_by_offset'][rule][0][0]:.3f}" for rule in RULES))
     agreement = gradient_agreement(model, chosen)
-    print(f"| layer | cos(first, shared) | cos(first, random) | cos(batch i, batch i+1) |\n|---|---|---|---|")
+    print("| layer | cos(first, shared) | cos(first, random) | the same, gradients summed over the batches | "
+          "cos(batch i, batch i+1) |\n|---|---|---|---|---|")
     for layer, c in agreement.items():
-        print(f"| {layer} | {c['shared']:.4f} | {c['random']:.4f} | {c['other batch']:.4f} |")
-    return dict(checkpoint=str(path), epoch=ckpt.epoch, batches=batches, tie_statistics=ties,
+        print(f"| {layer} | {c['shared']:.4f} | {c['random']:.4f} | {c['shared, summed over batches']:.4f} / "
+              f"{c['random, summed over batches']:.4f} | {c['other batch']:.4f} |")
+    return dict(checkpoint=str(path), epoch=epoch, batches=batches, tie_statistics=ties,
                 gradient_cosines=agreement)
 
 
@@ -262,8 +275,8 @@ def main(argv=None):
     parser.add_argument("--train-subset-per-class", type=int,
                         help="NiN: train on the first N images of every class (a balanced subset; test 200/class)")
     parser.add_argument("--stats", type=Path, nargs="*", default=[], metavar="CHECKPOINT",
-                        help="tie statistics and gradient agreement of these checkpoints (default: the first "
-                             "seed's 'first' run, if trained here)")
+                        help="tie statistics and gradient agreement of these checkpoints, 'init' for a freshly "
+                             "initialized model (default: the first seed's 'first' run, if trained here)")
     parser.add_argument("--batches", type=int, default=8, help="training batches for --stats")
     parser.add_argument("--out", type=Path, required=True, help="run folder (outside the repository)")
     parser.add_argument("--json", type=Path, help="default: benchmarks/results/pool_ties_<model>.json")
@@ -275,7 +288,7 @@ def main(argv=None):
                            if args.seeds and path.exists()]
     report = dict(command="python benchmarks/pool_ties.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                   model=args.model, epochs=args.epochs, runs=runs,
-                  checkpoints=[checkpoint_statistics(path, args.batches, data_root) for path in stats])
+                  checkpoints=[checkpoint_statistics(path, args.batches, data_root, args.model) for path in stats])
     path = args.json or REPO / "benchmarks" / "results" / f"pool_ties_{args.model}.json"
     write_atomic(path, lambda tmp: tmp.write_text(json.dumps(report, indent=1)))
     print(f"wrote {path}")
