@@ -132,6 +132,19 @@ def unfinished_row(ber, repeat, folder):
             "seconds": float(sum(row.get("seconds", 0.0) for row in history)), "finished": False}
 
 
+def test_accuracy_per_epoch(out_dir):
+    """{(ber, repeat): [test accuracy after epoch 1, 2, ...]} of every run under DIR/runs that has ended an epoch,
+    from its metrics.csv (finished or not); reads only."""
+    curves = {}
+    for ber, repeat, folder in run_folders(out_dir):
+        if (folder / "metrics.csv").exists():
+            with open(folder / "metrics.csv", newline="") as f:
+                accuracies = [float(row["test_accuracy"]) for row in csv.DictReader(f)]
+            if accuracies:
+                curves[ber, repeat] = accuracies
+    return curves
+
+
 def _number(text):
     try:
         return float(text)

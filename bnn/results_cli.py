@@ -3,6 +3,7 @@
     python -m bnn results runs/nin-cifar10-50k                     # one row per run, then the per-BER summary
     python -m bnn results runs/nin-cifar10-50k --csv live.csv      # the rows as CSV (written atomically)
     python -m bnn results runs/nin-cifar10-50k --json              # rows and summary as JSON on stdout
+    python -m bnn results runs/nin-cifar10-50k --per-epoch         # and each run's test accuracy after every epoch
 
 One row per started run (bnn.results.run_rows), columns RESULT_COLUMNS: ber, repeat, seed, epochs (planned),
 epochs_done, final_test_accuracy (a finished run's final one; an unfinished run's last epoch so far),
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 
 from .checkpoint import write_atomic
-from .results import csv_text, run_rows, summarize, summary_table
+from .results import csv_text, run_rows, summarize, summary_table, test_accuracy_per_epoch
 
 
 def _percent(value):
@@ -34,6 +35,17 @@ def rows_table(rows):
         lines.append(f"{row['ber']:8g} {row['repeat']:3d} {seed:>20} {epochs:>7} "
                      f"{_percent(row['final_test_accuracy']):>7} {_percent(row['best_test_accuracy']):>7} "
                      f"{row['seconds']:9.1f}  {'finished' if row['finished'] else 'unfinished'}")
+    return "\n".join(lines)
+
+
+def per_epoch_table(rows, curves):
+    """Markdown table: one line per run (BER, repeat, seed, epochs done) with its test accuracy (%) after every
+    epoch; `curves` as bnn.results.test_accuracy_per_epoch."""
+    lines = ["| BER | repeat | seed | epochs | test accuracy after each epoch (%) |", "|---|---|---|---|---|"]
+    for row in rows:
+        per_epoch = " / ".join(f"{100 * a:.2f}" for a in curves.get((row["ber"], row["repeat"]), []))
+        lines.append(f"| {row['ber']:g} | {row['repeat']} | {row['seed']} | {row['epochs_done']}/{row['epochs']} "
+                     f"| {per_epoch or '-'} |")
     return "\n".join(lines)
 
 
@@ -69,6 +81,9 @@ def add_results_arguments(parser):
     parser.add_argument("--csv", metavar="PATH", help="also write the rows to PATH (atomically) as CSV with the "
                                                       "columns of results.csv; accuracies as fractions")
     parser.add_argument("--json", action="store_true", help="print rows and summary as JSON instead of tables")
+    parser.add_argument("--per-epoch", action="store_true",
+                        help="also print every run's test accuracy after each epoch (a Markdown table; in the JSON, "
+                             "each run gets a test_accuracy_per_epoch list)")
 
 
 def run_results_from_args(args, out=None):
@@ -81,13 +96,18 @@ def run_results_from_args(args, out=None):
     if args.csv:
         write_rows_csv(args.csv, rows, args.dir)
     finished = [row for row in rows if row["finished"]]
+    curves = test_accuracy_per_epoch(args.dir) if args.per_epoch else {}
     if args.json:
-        print(json.dumps({"runs": rows, "summary": summary_rows(rows)}, indent=1), file=out)
+        runs = [{**row, "test_accuracy_per_epoch": curves.get((row["ber"], row["repeat"]), [])} if args.per_epoch
+                else row for row in rows]
+        print(json.dumps({"runs": runs, "summary": summary_rows(rows)}, indent=1), file=out)
         return rows
     print(rows_table(rows), file=out)
     print(f"\n{len(finished)} of {len(rows)} started runs finished; final test accuracy of the finished runs per BER:",
           file=out)
     print(summary_table(finished) if finished else "(none yet)", file=out)
+    if args.per_epoch:
+        print("\n" + per_epoch_table(rows, curves), file=out)
     if args.csv:
         print(f"\nrows written to {args.csv}", file=out)
     return rows

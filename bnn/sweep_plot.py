@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import write_atomic
-from .results import METRICS, read_results, run_rows, summarize
+from .results import METRICS, read_results, run_rows, summarize, test_accuracy_per_epoch
 
 STYLE = {"font.size": 8, "axes.linewidth": 0.6, "xtick.direction": "in", "ytick.direction": "in",
          "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.minor.width": 0.4, "ytick.minor.width": 0.4,
@@ -156,20 +156,55 @@ def _spread(results, unfinished):
     return spread + (f", {unfinished_runs} unfinished" if unfinished_runs else "")
 
 
+def learning_curves_figure(curves, title=None):
+    """A matplotlib Figure of {(ber, repeat): test accuracies per epoch (fractions)}: one line per run, test accuracy
+    (%) against the epoch, colored by training BER (repeats share the color, with their own marker)."""
+    from matplotlib import colormaps, rc_context
+    from matplotlib.figure import Figure
+    if not curves:
+        raise ValueError("no run has ended an epoch yet: no learning curve to draw")
+    bers = sorted({ber for ber, _ in curves})
+    colors = dict(zip(bers, colormaps["viridis"](np.linspace(0, 0.85, len(bers)))))
+    with rc_context(STYLE):
+        fig = Figure(figsize=(4.6, 2.6), layout="constrained")
+        ax = fig.subplots()
+        for (ber, repeat), accuracies in sorted(curves.items()):
+            epochs = np.arange(1, len(accuracies) + 1)
+            ax.plot(epochs, 100 * np.asarray(accuracies), "os^dv"[repeat % 5] + "-", ms=2.5, color=colors[ber],
+                    label=f"BER {ber:g}, repeat {repeat}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("test accuracy (%), error-free")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(True, color="0.9", lw=0.5)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(frameon=False, fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        if title:
+            ax.set_title(title, fontsize=STYLE["font.size"])
+    return fig
+
+
 def plot_sweep(out_dir, metric="final_test_accuracy", title=None, live=False, path=None, reference=None,
-               reference_label="reference"):
+               reference_label="reference", curves=False):
     """Draw DIR/results.csv (live: DIR's run folders, see the module docstring) into `path` (default
     DIR/ber_accuracy.png) and the SVG beside it; returns the two paths. reference: a CSV for `read_reference`,
-    drawn beside the runs."""
+    drawn beside the runs. curves: draw every run's test accuracy per epoch instead (default path
+    DIR/test_accuracy_per_epoch.png; finished and unfinished runs, from their metrics.csv)."""
     out_dir = Path(out_dir)
+    if curves:
+        fig = learning_curves_figure(test_accuracy_per_epoch(out_dir), title)
+        return _save(fig, out_dir / "test_accuracy_per_epoch.png" if path is None else Path(path))
     peer = dict(reference=read_reference(reference) if reference else None, reference_label=reference_label)
     if live:
         finished, unfinished = live_results(out_dir, metric)
         fig = ber_accuracy_figure(finished, title, unfinished, **peer)
     else:
         fig = ber_accuracy_figure(read_results(out_dir, metric), title, **peer)
+    return _save(fig, out_dir / "ber_accuracy.png" if path is None else Path(path))
+
+
+def _save(fig, path):
+    """Write the figure to `path` (PNG) and its SVG beside it, atomically; returns the two paths."""
     from matplotlib import rc_context
-    path = out_dir / "ber_accuracy.png" if path is None else Path(path)
     paths = [path, path.with_suffix(".svg")]
     for target, fmt in zip(paths, ("png", "svg")):
         with rc_context(STYLE):
@@ -193,11 +228,14 @@ def add_plot_arguments(parser):
                         help="another implementation's accuracies to draw beside the runs: a CSV with columns "
                              "ber,test_accuracy (fractions; # starts a comment line)")
     parser.add_argument("--reference-label", default="reference", help="its legend entry")
+    parser.add_argument("--curves", action="store_true",
+                        help="draw each run's test accuracy after every epoch instead (DIR/test_accuracy_per_epoch"
+                             ".png; also while the sweep trains)")
 
 
 def run_plot_from_args(args):
     """Draw the figure the parsed `plot` arguments describe; prints the paths written."""
     paths = plot_sweep(args.dir, args.metric, args.title, live=args.live, path=args.out, reference=args.reference,
-                       reference_label=args.reference_label)
+                       reference_label=args.reference_label, curves=args.curves)
     print("wrote " + ", ".join(str(p) for p in paths))
     return paths

@@ -73,3 +73,20 @@ def test_a_result_without_epoch_columns_takes_them_from_config_and_history(tmp_p
 def test_read_results_refuses_a_metric_it_does_not_tabulate(tmp_path):
     with pytest.raises(ValueError, match="metric must be one of .*, got 'epochs_done'"):
         results.read_results(tmp_path, "epochs_done")
+
+
+def test_test_accuracy_per_epoch_of_finished_and_unfinished_runs(tmp_path, capsys):
+    write_run(tmp_path, 0.0, 0, config={"epochs": 3, "seed": 5}, metrics=[epoch(1, 0.2), epoch(2, 0.4)])
+    write_run(tmp_path, 0.1, 0, config={"epochs": 3, "seed": 6}, metrics=[])     # started, no epoch ended yet
+    assert results.test_accuracy_per_epoch(tmp_path) == {(0.0, 0): [0.2, 0.4]}
+
+    import argparse
+    from bnn import results_cli
+    parser = argparse.ArgumentParser()
+    results_cli.add_results_arguments(parser)
+    results_cli.run_results_from_args(parser.parse_args([str(tmp_path), "--per-epoch"]))
+    table = capsys.readouterr().out.split("| BER | repeat |")[1].splitlines()
+    assert table[2:] == ["| 0 | 0 | 5 | 2/3 | 20.00 / 40.00 |", "| 0.1 | 0 | 6 | 0/3 | - |"]
+    results_cli.run_results_from_args(parser.parse_args([str(tmp_path), "--per-epoch", "--json"]))
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert [run["test_accuracy_per_epoch"] for run in runs] == [[0.2, 0.4], []]

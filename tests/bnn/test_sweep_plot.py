@@ -109,3 +109,16 @@ def test_a_bad_reference_file_is_named(tmp_path, text):
     reference.write_text(text)
     with pytest.raises(ValueError, match="peer.csv"):
         sweep_plot.read_reference(reference)
+
+
+def test_learning_curves_draw_one_line_per_run(tmp_path):
+    curves = {(0.0, 0): [0.3, 0.5, 0.6], (0.0, 1): [0.35, 0.45], (0.1, 0): [0.2, 0.4, 0.5]}
+    fig = sweep_plot.learning_curves_figure(curves, title="NiN")
+    lines = fig.axes[0].lines
+    assert [line.get_label() for line in lines] == ["BER 0, repeat 0", "BER 0, repeat 1", "BER 0.1, repeat 0"]
+    np.testing.assert_allclose(lines[1].get_xdata(), [1, 2])
+    np.testing.assert_allclose(lines[2].get_ydata(), [20, 40, 50])
+    colors = [tuple(line.get_color()) for line in lines]
+    assert colors[0] == colors[1] != colors[2]   # the color is the BER's
+    with pytest.raises(ValueError, match="no run has ended an epoch"):
+        sweep_plot.learning_curves_figure({})
