@@ -276,9 +276,11 @@ def train(config, out_dir, resume=False, progress=False, data_root=None, plot=Tr
             epoch=epoch + 1, model_state=model.state(), optimizer_arrays=optimizer.state_dict()[0],
             optimizer_scalars=optimizer.state_dict()[1], rng_state=rng.bit_generator.state, config=config.to_dict(),
             history=history)
-        checkpoint.save(ckpt_path, state)
+        # best.h5 first: if either write fails (disk full), checkpoint.h5 still holds the previous epoch, so a resume
+        # redoes this epoch, bit for bit the same, and writes both; the other order could leave best.h5 unwritten
         if test_accuracy > max((r["test_accuracy"] for r in history[:-1]), default=-1.0):
             checkpoint.save(out_dir / BEST_CHECKPOINT, state)   # the first epoch of the highest test accuracy
+        checkpoint.save(ckpt_path, state)
         if log is not None:
             row = history[-1]
             epoch_seconds = np.mean([r["seconds"] for r in history[start_epoch:]])  # this process's epochs

@@ -3,7 +3,8 @@ inputs or loss, BatchNorm on a batch of one, zero-variance features), each with 
 
 Disk full uses a real tmpfs of a few MB where this process may mount one (root, as in CI); otherwise the write that
 would fail raises ENOSPC through a patch. Either way training stops with OSError(ENOSPC) naming the file, and the
-previous checkpoint stays whole, so `--resume` continues once there is space and ends where an uninterrupted run ends.
+previous checkpoint stays whole, so `--resume` continues once there is space and ends where an uninterrupted run ends,
+best.h5 included (an epoch writes best.h5, when it is the best so far, before checkpoint.h5).
 """
 import dataclasses
 import errno
@@ -60,6 +61,13 @@ def numbers(history):
     return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
 
 
+def assert_same_best(folder, uninterrupted):
+    ours, reference = (checkpoint.load(f / "best.h5") for f in (folder, uninterrupted.out_dir))
+    assert ours.epoch == reference.epoch and numbers(ours.history) == numbers(reference.history)
+    for name, array in reference.model_state.items():
+        np.testing.assert_array_equal(ours.model_state[name], array, err_msg=name)
+
+
 @pytest.fixture
 def uninterrupted(config, tmp_path, mnist_subset, private_cache):
     return train(config, tmp_path / "whole", data_root=mnist_subset, plot=False)
@@ -68,23 +76,28 @@ def uninterrupted(config, tmp_path, mnist_subset, private_cache):
 def test_disk_full_on_a_real_tmpfs_keeps_the_last_checkpoint(config, tmp_path, mnist_subset, uninterrupted):
     size = checkpoint_bytes(config)
     out = tmp_path / "small"
-    # room for one checkpoint and the metrics, not for the temporary copy of the next one beside it
-    with tmpfs(out, int(1.5 * size) + (64 << 10)):
+    # room for epoch 1's two checkpoints (best.h5, checkpoint.h5) and the metrics, not for the temporary copy of the
+    # next one beside them: epoch 2 fails writing best.h5 if it is the best epoch, else checkpoint.h5
+    with tmpfs(out, int(2.5 * size) + (64 << 10)):
         with pytest.raises(OSError) as raised:
             train(config, out, data_root=mnist_subset, plot=False)
         assert raised.value.errno == errno.ENOSPC or "No space left" in str(raised.value)
         assert checkpoint.load(out / "checkpoint.h5").epoch == 1, "the previous checkpoint is intact"
-        assert sorted(p.name for p in out.iterdir()) == ["checkpoint.h5", "metrics.csv"], "temporary files left"
+        assert checkpoint.load(out / "best.h5").epoch == 1
+        assert sorted(p.name for p in out.iterdir()) == ["best.h5", "checkpoint.h5", "metrics.csv"], \
+            "temporary files left"
         assert mount("-o", f"remount,size={4 * size}", str(out))
         resumed = train(config, out, resume=True, data_root=mnist_subset, plot=False)
         assert numbers(resumed.history) == numbers(uninterrupted.history)
+        assert_same_best(out, uninterrupted)
 
 
 def test_disk_full_simulated_keeps_the_last_checkpoint(config, tmp_path, mnist_subset, uninterrupted, monkeypatch):
+    """The disk fills while epoch 2 writes checkpoint.h5 (after its best.h5, if epoch 2 is the best)."""
     real = h5py.Group.create_dataset
 
     def no_space_in_epoch_2(self, name, *args, **kwargs):
-        if os.path.basename(self.file.filename).startswith(".checkpoint.h5.") and len(saved) == 1:
+        if os.path.basename(self.file.filename).startswith(".checkpoint.h5.") and saved == [1]:
             raise OSError(errno.ENOSPC, f"No space left on device: {self.file.filename}")
         return real(self, name, *args, **kwargs)
 
@@ -92,36 +105,64 @@ def test_disk_full_simulated_keeps_the_last_checkpoint(config, tmp_path, mnist_s
 
     def counting_save(path, ckpt):
         save(path, ckpt)
-        saved.append(ckpt.epoch)
+        if path.name == "checkpoint.h5":     # best.h5 is saved through the same function
+            saved.append(ckpt.epoch)
     monkeypatch.setattr(h5py.Group, "create_dataset", no_space_in_epoch_2)
     monkeypatch.setattr(train_module.checkpoint, "save", counting_save)
     out = tmp_path / "out"
     with pytest.raises(OSError, match="No space left on device"):
         train(config, out, data_root=mnist_subset, plot=False)
-    assert checkpoint.load(out / "checkpoint.h5").epoch == 1
-    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.h5", "metrics.csv"]
+    assert saved == [1] and checkpoint.load(out / "checkpoint.h5").epoch == 1
+    assert sorted(p.name for p in out.iterdir()) == ["best.h5", "checkpoint.h5", "metrics.csv"]
     monkeypatch.undo()
     monkeypatch.setenv("XNOR_MRAM_CACHE", str(tmp_path / "cache"))
     resumed = train(config, out, resume=True, data_root=mnist_subset, plot=False)
     assert numbers(resumed.history) == numbers(uninterrupted.history)
+    assert_same_best(out, uninterrupted)
+
+
+def test_disk_full_while_writing_best_h5_redoes_that_epoch_on_resume(config, tmp_path, mnist_subset, uninterrupted,
+                                                                     monkeypatch):
+    """best.h5 fails at the uninterrupted run's best epoch: checkpoint.h5 still holds the epoch before, so the resumed
+    run redoes the best epoch and writes its best.h5 (with checkpoint.h5 written first, best.h5 would stay behind)."""
+    best = checkpoint.load(uninterrupted.out_dir / "best.h5").epoch
+    save = checkpoint.save
+
+    def no_space_for_the_best(path, ckpt):
+        if path.name == "best.h5" and ckpt.epoch == best:
+            raise OSError(errno.ENOSPC, f"No space left on device: {path}")
+        save(path, ckpt)
+    monkeypatch.setattr(train_module.checkpoint, "save", no_space_for_the_best)
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="No space left on device"):
+        train(config, out, data_root=mnist_subset, plot=False)
+    kept = checkpoint.load(out / "checkpoint.h5").epoch if (out / "checkpoint.h5").exists() else 0
+    assert kept == best - 1, "checkpoint.h5 holds the epoch before the best one"
+    monkeypatch.undo()
+    monkeypatch.setenv("XNOR_MRAM_CACHE", str(tmp_path / "cache"))
+    resumed = train(config, out, resume=True, data_root=mnist_subset, plot=False)
+    assert numbers(resumed.history) == numbers(uninterrupted.history)
+    assert_same_best(out, uninterrupted)
 
 
 def test_read_only_output_folder_keeps_the_last_checkpoint(config, tmp_path, mnist_subset, private_cache,
                                                           monkeypatch):
-    """As root, permission bits do not stop writes: the folder is a tmpfs remounted read-only after epoch 1."""
+    """As root, permission bits do not stop writes: the folder is a tmpfs remounted read-only after epoch 1 (once
+    its checkpoint.h5, the last of its files, is written)."""
     out = tmp_path / "ro"
     save, kept = checkpoint.save, []
 
     def save_then_read_only(path, ckpt):
         save(path, ckpt)
-        kept.append(path.read_bytes())
-        assert mount("-o", "remount,ro", str(out))
+        if path.name == "checkpoint.h5":
+            kept.append(path.read_bytes())
+            assert mount("-o", "remount,ro", str(out))
     monkeypatch.setattr(train_module.checkpoint, "save", save_then_read_only)
     with tmpfs(out, 64 << 20):
         with pytest.raises(OSError) as raised:
             train(config, out, data_root=mnist_subset, plot=False)
         assert raised.value.errno == errno.EROFS and str(out) in str(raised.value)
-        assert (out / "checkpoint.h5").read_bytes() == kept[0]
+        assert len(kept) == 1 and (out / "checkpoint.h5").read_bytes() == kept[0]
 
 
 def test_read_only_output_folder_is_refused_before_training(config, tmp_path, mnist_subset, private_cache):
