@@ -14,8 +14,9 @@ Rules: `first` (the engine's kernel), `shared` (the gradient split equally among
 valid subgradients) and `random` (one tied maximum drawn uniformly, from the run's Generator). The last two are
 NumPy implementations in this script, swapped into the built model in place of each MaxPool2d.
 
-    python benchmarks/pool_ties.py --model lenet4 --epochs 3 --seeds 0 1 2 --out ../runs/pool-ties
-    python benchmarks/pool_ties.py --model nin --seeds --stats RUN/checkpoint.h5 --out ../runs/pool-ties
+    python benchmarks/pool_ties.py --model lenet4 --epochs 3 --seeds 0 1 --batches 8 --out ../runs/pool-ties
+    python benchmarks/pool_ties.py --model nin --seeds --stats init RUN/checkpoint.h5 --batches 8 \\
+        --out ../runs/pool-ties
 
 The second line measures ties and gradients only, on a trained checkpoint (e.g. one of the CIFAR-10 campaign's).
 Gradient agreement: for the same batches (and dropout masks), the cosine between the parameter gradient under
@@ -205,16 +206,6 @@ def gradient_agreement(model, batches, seed=0):
     return result
 
 
-def subset_root(out, per_class):
-    """The data root of a class-balanced CIFAR-10 subset (benchmarks/reproduce_cifar10.py builds it)."""
-    from reproduce_cifar10 import SOURCE, make_subset, subset_archive
-    root = Path(out) / f"cifar10-{per_class}-per-class"
-    if not subset_archive(root).exists():
-        print(f"building the {per_class}-per-class subset archive in {root}", flush=True)
-        make_subset(SOURCE, subset_archive(root), per_class, 200)
-    return root / "data"
-
-
 def train_runs(args, data_root):
     """Train every (seed, rule) run (resuming); returns one dict per run."""
     runs = []
@@ -272,23 +263,22 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3, help="epochs per run (the recipe's schedule scaled)")
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2], help="training runs (none: only --stats)")
     parser.add_argument("--rules", nargs="+", choices=RULES, default=list(RULES))
-    parser.add_argument("--train-subset-per-class", type=int,
-                        help="NiN: train on the first N images of every class (a balanced subset; test 200/class)")
     parser.add_argument("--stats", type=Path, nargs="*", default=[], metavar="CHECKPOINT",
                         help="tie statistics and gradient agreement of these checkpoints, 'init' for a freshly "
                              "initialized model (default: the first seed's 'first' run, if trained here)")
     parser.add_argument("--batches", type=int, default=8, help="training batches for --stats")
     parser.add_argument("--out", type=Path, required=True, help="run folder (outside the repository)")
+    parser.add_argument("--data-root", help="default: $XNOR_MRAM_DATA")
     parser.add_argument("--json", type=Path, help="default: benchmarks/results/pool_ties_<model>.json")
     args = parser.parse_args(argv)
     check_rules_agree_without_ties()
-    data_root = subset_root(args.out, args.train_subset_per_class) if args.train_subset_per_class else None
-    runs = train_runs(args, data_root)
+    runs = train_runs(args, args.data_root)
     stats = args.stats or [path for path in [args.out / args.model / f"first_seed{args.seeds[0]}" / "checkpoint.h5"]
                            if args.seeds and path.exists()]
     report = dict(command="python benchmarks/pool_ties.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                   model=args.model, epochs=args.epochs, runs=runs,
-                  checkpoints=[checkpoint_statistics(path, args.batches, data_root, args.model) for path in stats])
+                  checkpoints=[checkpoint_statistics(path, args.batches, args.data_root, args.model)
+                               for path in stats])
     path = args.json or REPO / "benchmarks" / "results" / f"pool_ties_{args.model}.json"
     write_atomic(path, lambda tmp: tmp.write_text(json.dumps(report, indent=1)))
     print(f"wrote {path}")

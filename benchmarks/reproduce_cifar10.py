@@ -1,20 +1,16 @@
-"""The CIFAR-10 reproduction on a CPU budget: binarized NiN trained with a fixed BER on every binary activation
-(tested error-free), on a class-balanced subset of the JPEG copy; and an AlexNet smoke run on a 2-class subset.
+"""AlexNet end to end on a 2-class CIFAR-10 subset, and the class-balanced subset archives it (and short NiN runs)
+can train on. NiN on all of CIFAR-10 is a `python -m bnn sweep` campaign: see docs/results/nin_cifar10_50k.toml.
 
-    python benchmarks/reproduce_cifar10.py subset --out /work/runs/cifar10            # build the subset archive
-    python benchmarks/reproduce_cifar10.py nin --out /work/runs/cifar10 --ber 0 0.1    # train (resumable)
-    python benchmarks/reproduce_cifar10.py table --out /work/runs/cifar10              # results table + JSON
-    python benchmarks/reproduce_cifar10.py alexnet --out /work/runs/cifar10 --ber 0.05 # AlexNet end to end
+    python benchmarks/reproduce_cifar10.py subset --out ../runs/cifar10 --train-per-class 500 --test-per-class 200
+    python benchmarks/reproduce_cifar10.py alexnet --out ../runs/cifar10 --ber 0.05 --input-size 96 --batches 6
 
 Why a subset archive: `TrainConfig.train_subset` keeps the first n images in the dataset's order, and the image-folder
-copy is sorted by class, so its first 10,000 images would be two classes. The authors' setting trains on the first
-10,000 images of the official (shuffled) training set, about 1,000 per class; here the first `--train-per-class`
-files of every class (by file name) stand in for it. The subset is written as a tar.gz in the same
-`cifar10-jpeg/{train,test}/<class>/NNNN.jpg` layout (JPEG bytes copied unchanged) under `<out>/data`, which
-then serves as the data root of `bnn.train.train`.
+copy is sorted by class, so its first 10,000 images would be two classes. `subset` takes the first `--train-per-class`
+files of every class (by file name) instead, and writes them as a tar.gz in the same
+`cifar10-jpeg/{train,test}/<class>/NNNN.jpg` layout (JPEG bytes copied unchanged) under `<out>/data`, which then
+serves as a data root (`--data-root` of `python -m bnn train`/`sweep`, and of `alexnet` here).
 """
 import argparse
-import csv
 import io
 import json
 import os
@@ -33,9 +29,6 @@ sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != 
 from bnn.checkpoint import write_atomic  # noqa: E402
 
 SOURCE = Path("/work/shared/data/cifar10-jpeg/cifar10-jpeg.tar.gz")
-BERS = (0.0, 0.01, 0.05, 0.1)
-# The default CPU schedule: Adam lr 0.01 for 2 epochs, then x0.1 for the third (the reference's decays, compressed).
-EPOCHS, MILESTONES = 3, (2,)
 
 
 def subset_archive(out):
@@ -67,88 +60,9 @@ def make_subset(source, dest, train_per_class, test_per_class):
     return dict(counts)
 
 
-def nin_config(ber, seed=0, epochs=EPOCHS, milestones=MILESTONES):
-    from bnn.errors import ErrorConfig
-    from bnn.train import TrainConfig
-    return TrainConfig.recipe("nin", epochs=epochs, lr_milestones=tuple(milestones), seed=seed,
-                              errors=ErrorConfig(ber=ber))
-
-
 def write_json(path, data):
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2)))
-
-
-def run_dir(out, ber, seed=0):
-    return Path(out) / "nin" / (f"ber{ber:g}" if seed == 0 else f"ber{ber:g}_seed{seed}")
-
-
-def train_nin(out, bers, seed=0, epochs=EPOCHS, milestones=MILESTONES):
-    import bnn.train
-    for ber in bers:
-        config = nin_config(ber, seed, epochs, milestones)
-        print(f"NiN BER {ber:g}: {config}", flush=True)
-        result = bnn.train.train(config, run_dir(out, ber, seed), resume=True, data_root=Path(out) / "data",
-                       log=lambda line: print(f"[ber {ber:g}] {line}", flush=True))
-        print(f"NiN BER {ber:g}: final test accuracy {result.final_test_accuracy:.4f}, {result.seconds:.0f} s",
-              flush=True)
-
-
-def table(out, seeds=(0, 1), epochs=EPOCHS, milestones=MILESTONES):
-    """Rows (dicts) of the runs under out/nin (any epochs done), written to out/nin/results.json; prints Markdown
-    tables: one row per run, then the mean per BER over the runs that finished all epochs."""
-    rows = []
-    for ber in BERS:
-        for seed in seeds:
-            metrics = run_dir(out, ber, seed) / "metrics.csv"
-            if not metrics.exists():
-                continue
-            with open(metrics) as f:
-                history = list(csv.DictReader(f))
-            last = history[-1]
-            rows.append(dict(ber=ber, seed=seed, epochs=int(last["epoch"]), test_accuracy=float(last["test_accuracy"]),
-                             test_accuracy_per_epoch=[float(r["test_accuracy"]) for r in history],
-                             train_accuracy=float(last["train_accuracy"]),
-                             seconds=sum(float(r["seconds"]) for r in history)))
-    write_json(Path(out) / "nin" / "results.json",
-               dict(schedule=dict(epochs=epochs, milestones=list(milestones)), runs=rows))
-    print("| BER | seed | test accuracy (%) | train accuracy (%) | epochs done | test accuracy per epoch (%) | seconds |")
-    print("|---|---|---|---|---|---|---|")
-    for r in rows:
-        per_epoch = " / ".join(f"{100 * a:.1f}" for a in r["test_accuracy_per_epoch"])
-        print(f"| {r['ber']:g} | {r['seed']} | {100 * r['test_accuracy']:.2f} | {100 * r['train_accuracy']:.2f} "
-              f"| {r['epochs']} | {per_epoch} | {r['seconds']:.0f} |")
-    print()
-    print("| BER | finished runs | mean test accuracy (%) | runs (%) |")
-    print("|---|---|---|---|")
-    for ber in BERS:
-        done = [100 * r["test_accuracy"] for r in rows if r["ber"] == ber and r["epochs"] == epochs]
-        if done:
-            print(f"| {ber:g} | {len(done)} | {np.mean(done):.2f} | {' / '.join(f'{a:.1f}' for a in done)} |")
-    plot_curves(rows, Path(out) / "nin" / "test_accuracy_per_epoch.png")
-    return rows
-
-
-def plot_curves(rows, path):
-    """Test accuracy (error-free) after every epoch, one line per run, colored by training BER."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    colors = dict(zip(BERS, plt.cm.viridis(np.linspace(0, 0.85, len(BERS)))))
-    for r in rows:
-        epochs = np.arange(1, len(r["test_accuracy_per_epoch"]) + 1)
-        ax.plot(epochs, 100 * np.array(r["test_accuracy_per_epoch"]), "o" + "-:--"[r["seed"] % 3],
-                color=colors[r["ber"]], label=f"BER {r['ber']:g}, seed {r['seed']}")
-    ax.set(xlabel="epoch", ylabel="test accuracy (%), tested error-free", title="NiN on CIFAR-10 (JPEG copy)")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.tight_layout()
-    write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=130, format="png"))
-    plt.close(fig)
-    print(f"figure: {path}")
 
 
 def alexnet_smoke(out, ber, input_size, batches, batch_size, seed):
@@ -194,30 +108,22 @@ def alexnet_smoke(out, ber, input_size, batches, batch_size, seed):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("subset", "nin", "table", "alexnet"))
+    parser.add_argument("command", choices=("subset", "alexnet"))
     parser.add_argument("--out", type=Path, required=True, help="output folder (outside the repository)")
-    parser.add_argument("--ber", type=float, nargs="+", default=list(BERS))
+    parser.add_argument("--ber", type=float, default=0.05, help="AlexNet: training BER of every binary activation")
     parser.add_argument("--source", type=Path, default=SOURCE, help="the full cifar10-jpeg archive")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help="NiN epochs")
-    parser.add_argument("--milestones", type=int, nargs="*", default=list(MILESTONES),
-                        help="NiN: 0-based epochs from which the learning rate is divided by 10")
     parser.add_argument("--train-per-class", type=int, default=200)
     parser.add_argument("--test-per-class", type=int, default=100)
     parser.add_argument("--input-size", type=int, default=96, help="AlexNet input side (pixels)")
     parser.add_argument("--batches", type=int, default=6, help="AlexNet training batches")
     parser.add_argument("--batch-size", type=int, default=32, help="AlexNet batch size")
-    parser.add_argument("--seed", type=int, default=0, help="NiN: the run's seed (folder ber<b>_seed<s> unless 0); "
-                                                           "AlexNet: class choice and initialization")
+    parser.add_argument("--seed", type=int, default=0, help="AlexNet: class choice and initialization")
     args = parser.parse_args(argv)
     if args.command == "subset":
         counts = make_subset(args.source, subset_archive(args.out), args.train_per_class, args.test_per_class)
         print(f"wrote {subset_archive(args.out)}: {counts}")
-    elif args.command == "nin":
-        train_nin(args.out, args.ber, args.seed, args.epochs, args.milestones)
-    elif args.command == "table":
-        table(args.out, epochs=args.epochs, milestones=args.milestones)
     else:
-        alexnet_smoke(args.out, args.ber[0], args.input_size, args.batches, args.batch_size, args.seed)
+        alexnet_smoke(args.out, args.ber, args.input_size, args.batches, args.batch_size, args.seed)
 
 
 if __name__ == "__main__":
