@@ -5,6 +5,8 @@ import argparse
 import functools
 from pathlib import Path
 
+from .cli_args import (add_common_arguments, dataset_names, model_names, non_negative_int, positive_float,
+                       positive_int, probability)
 from .results import summary_table
 from .sweep_execute import sweep
 from .sweep_plan import base_config, run_config
@@ -34,30 +36,31 @@ def add_sweep_arguments(parser):
     parser.epilog = "A TOML file may replace the flags (flags given as well win):\n\n" + EXAMPLE_TOML
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--config", metavar="FILE", help="TOML file with [sweep] and [train] tables")
-    parser.add_argument("--ber", type=float, nargs="+", help="training bit error rates, e.g. 0 0.001 0.01 0.1")
-    parser.add_argument("--repeats", type=int, nargs="+",
+    parser.add_argument("--ber", type=probability, nargs="+", help="training bit error rates, e.g. 0 0.001 0.01 0.1")
+    parser.add_argument("--repeats", type=positive_int, nargs="+",
                         help="runs per BER: one number for all, or one per BER (default 1)")
-    parser.add_argument("--seed", type=int, help="base seed; run seeds derive from it, the BER index and the repeat "
-                                                 "(default 0)")
+    parser.add_argument("--seed", type=non_negative_int,
+                        help="base seed; run seeds derive from it, the BER index and the repeat (default 0)")
     parser.add_argument("--out", metavar="DIR", help="sweep folder (rerun into it to skip finished runs and resume)")
-    parser.add_argument("--workers", type=int, help="local worker processes (default: min(runs, cores); 0: this "
-                                                    "process)")
-    # SUPPRESS: a parent parser's --threads (python -m bnn --threads N sweep) is not overwritten by a None default
-    parser.add_argument("--threads", type=int, default=argparse.SUPPRESS,
-                        help="Numba threads per run (default: cores // workers; 1 on Dask)")
+    parser.add_argument("--workers", type=non_negative_int,
+                        help="local worker processes (default: min(runs, cores); 0: this process)")
+    # --threads (Numba threads per run; default cores // workers, 1 on Dask) and --debug. SUPPRESS: the same flag
+    # given before the subcommand (python -m bnn --threads N sweep) is not overwritten by a None default.
+    add_common_arguments(parser, suppress=True)
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed scheduler, e.g. tcp://host:8786")
     parser.add_argument("--data-root", help="folder with the raw datasets (default: $XNOR_MRAM_DATA)")
     training = parser.add_argument_group("training (the model's recipe fills every field not given)")
-    training.add_argument("--model", help="model name, e.g. lenet4")
-    training.add_argument("--dataset", help="dataset name (default: the model's)")
+    training.add_argument("--model", choices=model_names(), help="default: lenet4")
+    training.add_argument("--dataset", choices=dataset_names(), help="default: the model's")
     training.add_argument("--quick", action=argparse.BooleanOptionalAction,
                           help="start from the model's short CPU recipe instead of the reference one (the other "
                                "training flags still win over it)")
-    training.add_argument("--epochs", type=int, help="epochs per run (the recipe's lr schedule is scaled to them)")
-    training.add_argument("--batch-size", type=int)
-    training.add_argument("--lr", type=float)
-    training.add_argument("--train-subset", type=int, help="train on the first N training images")
-    training.add_argument("--test-subset", type=int, help="test on the first N test images")
+    training.add_argument("--epochs", type=positive_int,
+                          help="epochs per run (the recipe's lr schedule is scaled to them)")
+    training.add_argument("--batch-size", type=positive_int)
+    training.add_argument("--lr", type=positive_float)
+    training.add_argument("--train-subset", type=positive_int, help="train on the first N training images")
+    training.add_argument("--test-subset", type=positive_int, help="test on the first N test images")
     add_bridge_arguments(parser)
 
 
@@ -102,13 +105,17 @@ def runs_from_args(args, base=None):
 
 
 def load_toml(path):
-    """The TOML file as a dict (tomllib on Python 3.11+, tomli before)."""
+    """The TOML file as a dict (tomllib on Python 3.11+, tomli before); a ValueError naming the file if it is not
+    valid TOML (the parser's own message names only the line and column)."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
     with open(path, "rb") as f:
-        return tomllib.load(f)
+        try:
+            return tomllib.load(f)
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{path} is not a valid TOML file: {error}") from error
 
 
 def settings_from_args(args):
@@ -143,11 +150,19 @@ def train_source(args):
 
 
 def run_sweep_from_args(args, trainer=None):
-    """Run the sweep the parsed `sweep` arguments describe; prints progress and a summary table."""
+    """Run the sweep the parsed `sweep` arguments describe; prints progress and a summary table.
+
+    With the default trainer and local runs, the dataset's raw files are checked (and the missing ones downloaded)
+    before any run starts: datasets.SourceMissing then stops the sweep once, not every run. On Dask the data root
+    is the workers', which this process cannot see.
+    """
     from . import bridge
     settings, train_table = settings_from_args(args)
     out = Path(settings["out"])
     base = base_config(train_table, source=train_source(args))
+    if trainer is None and settings["scheduler"] is None:
+        import datasets
+        datasets.require(base.dataset, root=settings["data_root"])
     bridge_runs = runs_from_args(args, base.errors)
     if bridge_runs is None:
         keys, make_config = settings["ber"], run_config

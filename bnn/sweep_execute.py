@@ -10,6 +10,11 @@ give Dask workers one thread per core).
 A sweep makes two passes: the first trains every run no other process holds; the second waits for the runs another
 sweep into the same folder was training, then reads their results. results.csv / results.h5 are rebuilt after each
 run trained here.
+
+Stopping (SIGTERM / SIGINT under bnn.interrupt.stop_on_signals): local workers share the stop flag, so every running
+run stops after its current batch and keeps its last checkpoint, runs not started are dropped, and `sweep` raises
+bnn.interrupt.Interrupted once they have all stopped; rerunning the sweep resumes. On Dask the sweep stops waiting and
+cancels the runs not started; runs already on a worker go on until they end.
 """
 import os
 import time
@@ -18,6 +23,7 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
+from . import interrupt
 from .results import collect_results
 from .sweep_plan import plan, run_config, whole_number
 from .sweep_run import default_trainer, execute_run
@@ -58,7 +64,8 @@ def thread_environment(threads):
 
 
 class Progress:
-    """Prints one line per finished run: counts, the run's accuracies and time, elapsed time and ETA."""
+    """Prints one line per finished run (counts, the run's accuracies and time, elapsed time and ETA), and one per
+    failed or stopped run."""
 
     def __init__(self, total, log):
         self.total, self.log = total, log
@@ -84,17 +91,41 @@ class Progress:
         self.done += 1
         self.log(f"[{self.done}/{self.total}] {spec.label}: FAILED: {type(error).__name__}: {error}")
 
+    def stopped(self, spec, stop):
+        self.log(f"{spec.label}: {stop}")
+
+
+class SweepFailed(RuntimeError):
+    """Some runs raised; `failures` is the list of (RunSpec, exception)."""
+
+    def __init__(self, message, failures):
+        super().__init__(message)
+        self.failures = failures
+
 
 def _local_outcomes(specs, trainer, workers, threads, wait):
-    """Yield (spec, future) as runs complete in a local process pool; workers == 0 runs them in this process."""
+    """Yield (spec, future) as runs complete in a local process pool; workers == 0 runs them in this process.
+    Once a stop is asked for, the runs not started are cancelled and the running ones yielded as they stop."""
     if workers == 0:
         for spec in specs:
+            if interrupt.requested():
+                return
             yield spec, _Done(lambda spec=spec: execute_run(spec, trainer, threads, wait))
         return
-    with thread_environment(threads), ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    context = get_context("spawn")
+    with thread_environment(threads), ProcessPoolExecutor(workers, mp_context=context, initializer=interrupt.adopt,
+                                                          initargs=(interrupt.shared_flag(context),)) as pool:
         futures = {pool.submit(execute_run, spec, trainer, threads, wait): spec for spec in specs}
         try:
+            seen = set()
             for future in as_completed(futures):
+                seen.add(future)
+                yield futures[future], future
+                if interrupt.requested():
+                    break
+            # stopping: cancel() fails for runs already handed to a worker, which stop at their next check
+            running = [future for future in futures if future not in seen and not future.cancel()]
+            for future in running:
                 yield futures[future], future
         finally:
             for future in futures:
@@ -109,6 +140,9 @@ def _dask_outcomes(specs, trainer, scheduler, threads, wait):
         futures = {client.submit(execute_run, spec, trainer, threads, wait, pure=False): spec for spec in specs}
         for future in dask_completed(futures):
             yield futures[future], future
+            if interrupt.requested():
+                client.cancel(list(futures))
+                break
     finally:
         if client is not scheduler:
             client.close()
@@ -139,7 +173,8 @@ def sweep(base_config, bers, repeats, out_dir, *, seed=0, workers=None, threads=
     trainer:   train(config, out_dir, resume=True) -> outcome (default: bnn.train.train); must be picklable.
     make_config: (base_config, ber, seed) -> the run's config (default: run_config).
     log:       called with each progress line.
-    Raises RuntimeError naming the failed runs, after the others finished, if any run raised.
+    Raises SweepFailed (a RuntimeError) naming the failed runs, after the others finished, if any run raised;
+    bnn.interrupt.Interrupted after a stop (see the module docstring).
     """
     out_dir = Path(out_dir)
     specs = plan(base_config, bers, repeats, out_dir, seed, make_config)
@@ -161,6 +196,9 @@ def sweep(base_config, bers, repeats, out_dir, *, seed=0, workers=None, threads=
         for spec, future in outcomes:
             try:
                 outcome = future.result()
+            except interrupt.Interrupted as stop:
+                progress.stopped(spec, stop)
+                continue
             except Exception as error:  # one failed run must not cost the others
                 failures.append((spec, error))
                 progress.failed(spec, error)
@@ -172,10 +210,15 @@ def sweep(base_config, bers, repeats, out_dir, *, seed=0, workers=None, threads=
             if outcome.status == "ran":
                 collect_results(out_dir)
         pending = busy
-        if not pending:
+        if not pending or interrupt.requested():
             break
+    signum = interrupt.requested()
+    if signum:
+        failed = f", {len(failures)} failed" if failures else ""
+        raise interrupt.Interrupted(signum, f"with {progress.done - len(failures)} of {len(specs)} runs finished"
+                                            f"{failed}; the runs stopped keep their last checkpoints")
     records = collect_results(out_dir)
     if failures:
         names = ", ".join(f"{spec.label} ({type(error).__name__}: {error})" for spec, error in failures)
-        raise RuntimeError(f"{len(failures)} of {len(specs)} runs failed: {names}")
+        raise SweepFailed(f"{len(failures)} of {len(specs)} runs failed: {names}", failures)
     return records

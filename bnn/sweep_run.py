@@ -17,20 +17,23 @@ import gc
 import json
 from pathlib import Path
 
+from . import interrupt
 from .results import epochs_done, locked, package_version, planned_epochs, read_record, write_text_atomic
 
 
-def default_trainer(data_root=None):
+def default_trainer(data_root=None, progress=False):
     """The engine's `train(config, out_dir, resume=...)` reading data from `data_root` (None: its default), printing
-    one line per epoch that starts with the run's folder (`ber=0.01/rep=0`)."""
-    return functools.partial(train_logging_epochs, data_root=None if data_root is None else str(data_root))
+    one line per epoch that starts with the run's folder (`ber=0.01/rep=0`); progress: also a tqdm bar per epoch
+    (for runs in the process that owns the terminal)."""
+    return functools.partial(train_logging_epochs, data_root=None if data_root is None else str(data_root),
+                             progress=progress)
 
 
-def train_logging_epochs(config, out_dir, resume, data_root=None):
+def train_logging_epochs(config, out_dir, resume, data_root=None, progress=False):
     """bnn.train.train with a per-epoch log line prefixed by the run (a module-level function: workers unpickle it)."""
     from .train import train
     run = f"{Path(out_dir).parent.name}/{Path(out_dir).name}"
-    return train(config, out_dir, resume=resume, data_root=data_root,
+    return train(config, out_dir, resume=resume, data_root=data_root, progress=progress,
                  log=lambda line: print(f"[{run}] {line}", flush=True))
 
 
@@ -82,7 +85,9 @@ def execute_run(spec, trainer, threads, wait=False):
     """Train one run unless it is finished or busy; returns a RunOutcome. Resumes from the trainer's checkpoint.
 
     wait: block until another process holding the run releases it (then read its result) instead of returning 'busy'.
+    Raises bnn.interrupt.Interrupted if the sweep is stopping (before the run starts, or from the trainer).
     """
+    interrupt.check("before it started")
     set_numba_threads(threads)
     spec.directory.mkdir(parents=True, exist_ok=True)
     with locked(spec.directory / ".lock", blocking=wait) as got_lock:

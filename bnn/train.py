@@ -9,6 +9,10 @@ Reproducibility: one numpy Generator, seeded from `config.seed`, drives everythi
 initialization, batch order, dropout, bit errors), and its state is saved in the checkpoint. Resuming restores
 parameters, optimizer state, BatchNorm statistics and the Generator, so the resumed run computes exactly what the
 uninterrupted run would have (same thread counts assumed: BLAS sums may be ordered differently across them).
+
+Stopping: under `bnn.interrupt.stop_on_signals()` (the command line), SIGTERM or SIGINT stops a run after the
+current batch (or test batch) with `bnn.interrupt.Interrupted`: the epoch in progress is dropped, since finishing it
+could take minutes (a NiN epoch on CIFAR-10), and the last checkpoint is kept, from which `resume` continues exactly.
 """
 import csv
 import dataclasses
@@ -24,7 +28,7 @@ import numpy as np
 
 import datasets
 
-from . import checkpoint
+from . import checkpoint, interrupt
 from .errors import ErrorConfig, stochastic_sign
 from .layers import Sign, softmax_cross_entropy
 from .models import DATASETS, QUICK_RECIPES, RECIPES, build
@@ -179,7 +183,8 @@ def load_split(config, split, data_root=None):
 
 
 def evaluate(model, dataset, batch_size=1000):
-    """(mean loss, accuracy as a fraction) of `model` in eval mode over `dataset`."""
+    """(mean loss, accuracy as a fraction) of `model` in eval mode over `dataset`; raises bnn.interrupt.Interrupted
+    after a batch once a stop is asked for."""
     model.eval()
     loss_sum = correct = 0.0
     rng = np.random.default_rng(0)  # unused: no shuffle, no augmentation
@@ -188,6 +193,7 @@ def evaluate(model, dataset, batch_size=1000):
         loss, _ = softmax_cross_entropy(logits, y)
         loss_sum += loss * len(y)
         correct += (logits.argmax(axis=1) == y).sum()
+        interrupt.check("during a test pass")
     return loss_sum / len(dataset), correct / len(dataset)
 
 
@@ -203,11 +209,13 @@ def train(config, out_dir, resume=False, progress=False, data_root=None, plot=Tr
     """Train `config` (a TrainConfig) into `out_dir`; returns a TrainResult.
 
     Writes out_dir/metrics.csv (METRIC_COLUMNS, accuracies as fractions), out_dir/checkpoint.h5 after each epoch,
-    out_dir/best.h5 after each epoch that raises the best test accuracy, and out_dir/learning_curve.png at the end. resume: continue from out_dir/checkpoint.h5 if it exists (it must
-    hold the same config); without resume an existing checkpoint is an error. progress: show a tqdm bar.
+    out_dir/best.h5 after each epoch that raises the best test accuracy, and out_dir/learning_curve.png at the end.
+    resume: continue from out_dir/checkpoint.h5 if it exists (it must hold the same config); without resume an
+    existing checkpoint is an error. progress: show a tqdm bar (the command line does so only on a terminal).
     log: callable(str) for one line per epoch (default: silent).
     Raises TrainingDiverged when the loss or, at the end of an epoch, a parameter or BatchNorm statistic is not
-    finite, leaving the last good checkpoint in place; PermissionError at once if out_dir cannot be written.
+    finite, leaving the last good checkpoint in place; PermissionError at once if out_dir cannot be written;
+    bnn.interrupt.Interrupted after the current batch once a stop is asked for (see the module docstring).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -233,6 +241,9 @@ def train(config, out_dir, resume=False, progress=False, data_root=None, plot=Tr
     train_ds, test_ds = load_split(config, "train", data_root), load_split(config, "test", data_root)
     n_batches = math.ceil(len(train_ds) / config.batch_size)
     for epoch in range(start_epoch, config.epochs):
+        kept = kept_checkpoint(ckpt_path, epoch)
+        interrupt.check(f"before epoch {epoch + 1} of {config.epochs} in {out_dir}; {kept}")
+        dropped = f"during epoch {epoch + 1} of {config.epochs} in {out_dir}: that epoch is dropped; {kept}"
         start = time.perf_counter()
         optimizer.lr = learning_rate(epoch, config.lr, config.lr_schedule, config.lr_step, config.lr_milestones,
                                      config.lr_gamma)
@@ -258,6 +269,10 @@ def train(config, out_dir, resume=False, progress=False, data_root=None, plot=Tr
             if bar is not None:
                 bar.update(len(y))
                 bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}")
+            if interrupt.requested():
+                if bar is not None:
+                    bar.close()
+                interrupt.check(dropped)
         if bar is not None:
             bar.close()
         bad = [name for name, array in model.state().items() if not np.isfinite(array).all()]
@@ -266,7 +281,10 @@ def train(config, out_dir, resume=False, progress=False, data_root=None, plot=Tr
                                    f"epoch {epoch + 1}; {kept_checkpoint(ckpt_path, epoch)}")
         # test in training-sized batches: the memory a training step needed is enough (eval-mode results do not
         # depend on the batch size)
-        test_loss, test_accuracy = evaluate(model, test_ds, config.batch_size)
+        try:
+            test_loss, test_accuracy = evaluate(model, test_ds, config.batch_size)
+        except interrupt.Interrupted as stop:
+            raise interrupt.Interrupted(stop.signum, dropped) from None
         history.append(dict(epoch=epoch + 1, train_loss=float(loss_sum / seen),
                             train_accuracy=float(correct / seen), test_loss=float(test_loss),
                             test_accuracy=float(test_accuracy),

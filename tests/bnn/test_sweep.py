@@ -281,7 +281,7 @@ def snapshot(folder):
 
 def bnn_command(argv):
     from bnn.__main__ import main
-    main(argv)
+    return main(argv)
 
 
 def test_results_command_tabulates_an_interrupted_sweep_without_writing_into_it(tmp_path, capsys):
@@ -327,8 +327,9 @@ def test_results_command_tabulates_an_interrupted_sweep_without_writing_into_it(
     assert [r["finished"] for r in document["runs"]] == [True, True, True, False, True, True, False]
     assert document["runs"][6]["final_test_accuracy"] is None
     assert [(s["ber"], s["runs"]) for s in document["summary"]] == [(0.0, 2), (0.01, 1), (0.1, 2)]
-    with pytest.raises(ValueError, match="the sweep's own results file"):
-        bnn_command(["results", str(out), "--csv", str(out / "results.csv")])
+    assert bnn_command(["results", str(out), "--csv", str(out / "results.csv")]) == 2    # a user's mistake
+    err = capsys.readouterr().err
+    assert err.startswith("error: --csv ") and "the sweep's own results file" in err
 
 
 def test_results_of_a_sweep_that_is_training(tmp_path):

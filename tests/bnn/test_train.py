@@ -3,13 +3,14 @@ import csv
 import dataclasses
 import os
 import re
+import signal
 
 import h5py
 import numpy as np
 import pytest
 
 import bnn.train as train_module
-from bnn import checkpoint
+from bnn import checkpoint, interrupt
 from bnn.errors import ErrorConfig
 from bnn.train import METRIC_COLUMNS, TrainConfig, TrainingDiverged, train
 
@@ -191,3 +192,56 @@ def test_quick_recipe_is_the_models_cpu_recipe_and_overrides_still_win():
     assert TrainConfig.recipe("alexnet", quick=True, lr_step=2).lr_step == 2
     with pytest.raises(ValueError, match="quick must be true or false, got 1"):
         TrainConfig.recipe("nin", quick=1)
+
+
+# --- SIGTERM / SIGINT: stop after the batch, keep the last checkpoint ---------------------------------------------------
+
+def signal_at(monkeypatch, events, signum=signal.SIGTERM):
+    """The loss evaluations (training or test batches; 3 + 1 per epoch of `config`) numbered in `events` send this
+    process `signum` before they compute; returns the list that counts them."""
+    real, calls = train_module.softmax_cross_entropy, []
+
+    def signalled(logits, labels):
+        calls.append(1)
+        for _ in range(events.count(len(calls))):
+            os.kill(os.getpid(), signum)
+        return real(logits, labels)
+    monkeypatch.setattr(train_module, "softmax_cross_entropy", signalled)
+    return calls
+
+
+def test_a_signal_stops_after_the_batch_and_resume_equals_uninterrupted(tmp_path, config, data_root, monkeypatch):
+    whole = train(config, tmp_path / "whole", data_root=data_root, plot=False)
+    out = tmp_path / "stopped"
+    calls = signal_at(monkeypatch, [6])                      # epoch 2, training batch 2
+    with interrupt.stop_on_signals(), pytest.raises(interrupt.Interrupted) as raised:
+        train(config, out, data_root=data_root, plot=False)
+    assert len(calls) == 6, "the batch in progress ends, no other starts"
+    assert (raised.value.signum, raised.value.exit_status) == (signal.SIGTERM, 143)
+    assert str(raised.value) == f"stopped by SIGTERM during epoch 2 of 2 in {out}: that epoch is dropped; the last " \
+                                f"good checkpoint (epoch 1) is {out / 'checkpoint.h5'}"
+    assert checkpoint.load(out / "checkpoint.h5").epoch == 1 and interrupt.requested() is None
+    monkeypatch.undo()
+    resumed = train(config, out, resume=True, data_root=data_root, plot=False)
+    assert [dict(r, seconds=0) for r in resumed.history] == [dict(r, seconds=0) for r in whole.history]
+    a, b = (checkpoint.load(folder / "checkpoint.h5") for folder in (tmp_path / "whole", out))
+    for name, array in a.model_state.items():
+        np.testing.assert_array_equal(b.model_state[name], array, err_msg=name)
+    assert a.rng_state == b.rng_state
+
+
+def test_a_signal_during_the_test_pass_drops_the_epoch(tmp_path, config, data_root, monkeypatch):
+    calls = signal_at(monkeypatch, [4], signal.SIGINT)      # epoch 1's test batch
+    with interrupt.stop_on_signals(), pytest.raises(interrupt.Interrupted) as raised:
+        train(config, tmp_path, data_root=data_root, plot=False)
+    assert len(calls) == 4 and raised.value.exit_status == 130
+    assert str(raised.value) == f"stopped by SIGINT during epoch 1 of 2 in {tmp_path}: that epoch is dropped; no " \
+                                f"checkpoint was written yet"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_signal_stops_at_once(tmp_path, config, data_root, monkeypatch):
+    calls = signal_at(monkeypatch, [2, 2])
+    with interrupt.stop_on_signals(), pytest.raises(interrupt.Interrupted, match="^stopped by SIGTERM at once"):
+        train(config, tmp_path, data_root=data_root, plot=False)
+    assert len(calls) == 2 and list(tmp_path.iterdir()) == []

@@ -1,6 +1,7 @@
-"""Run `python -m bnn ARGS...` in this process, SIGKILLing it at a chosen point (a helper of test_kill_resume.py).
+"""Run `python -m bnn ARGS...` in this process, SIGKILLing it at a chosen point, or pausing there until a signal
+asks it to stop (a helper of test_kill_resume.py). Exits with `python -m bnn`'s status.
 
-    python tests/reliability/killable.py [--kill WHERE:N] -- train --out DIR ...
+    python tests/reliability/killable.py [--kill WHERE:N | --pause WHERE:N | --pause-worker WHERE:N] -- ARGS
 
 WHERE:N kills the process (SIGKILL: no cleanup, no finally blocks, no atexit) at the N-th (1-based) event of a kind:
     cache       a write into the HDF5 cache file being built (datasets.cache.Sink.allocate / write, and the scan
@@ -9,10 +10,16 @@ WHERE:N kills the process (SIGKILL: no cleanup, no finally blocks, no atexit) at
     checkpoint  a dataset written into the temporary checkpoint file, so mid-checkpoint-write
     result      a file written atomically by the sweep (config.json, result.json, results.csv / .h5), before its rename
 Without --kill the command runs to its end.
+
+--pause WHERE:N stops at that event instead, writes `paused at WHERE:N` to stderr and waits until SIGTERM or SIGINT
+(sent by the test) raises bnn.interrupt's flag, then goes on: the command's own stop handling takes over from there,
+at a reproducible point. --pause-worker does that in a sweep's worker processes instead of this one: they import
+this file as `__mp_main__` (multiprocessing's spawn), and the pause reaches them through $KILLABLE_PAUSE_WORKER.
 """
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -20,14 +27,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 KINDS = ("cache", "batch", "checkpoint", "result")
 
 
-def install(kind, n):
-    """Patch the functions behind event `kind` so that its n-th occurrence kills this process."""
+def kill():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def pause_until_stopped(where):
+    """Wait (polling) until a signal has raised bnn.interrupt's stop flag; no race with a signal sent early."""
+    from bnn import interrupt
+    sys.stderr.write(f"paused at {where}\n")
+    sys.stderr.flush()
+    while not interrupt.requested():
+        time.sleep(0.01)
+
+
+def install(kind, n, action=kill):
+    """Patch the functions behind event `kind` so that its n-th occurrence calls `action` (default: SIGKILL)."""
     count = [0]
 
     def tick():
         count[0] += 1
         if count[0] == n:
-            os.kill(os.getpid(), signal.SIGKILL)
+            action()
 
     def counted(function):
         def wrapper(*args, **kwargs):
@@ -77,17 +97,29 @@ def install(kind, n):
         results.write_atomic = write_atomic_killed
 
 
+def install_pause(where):
+    kind, n = where.split(":")
+    install(kind, int(n), action=lambda: pause_until_stopped(where))
+
+
 def main(argv):
     split = argv.index("--")
     options, command = argv[:split], argv[split + 1:]
     if options:
         kind, n = options[1].split(":")
-        if options[0] != "--kill" or kind not in KINDS:
-            raise SystemExit(f"usage: killable.py [--kill {{{','.join(KINDS)}}}:N] -- ARGS")
-        install(kind, int(n))
+        if options[0] not in ("--kill", "--pause", "--pause-worker") or kind not in KINDS:
+            raise SystemExit(f"usage: killable.py [--kill | --pause | --pause-worker {{{','.join(KINDS)}}}:N] -- ARGS")
+        if options[0] == "--kill":
+            install(kind, int(n))
+        elif options[0] == "--pause":
+            install_pause(options[1])
+        else:
+            os.environ["KILLABLE_PAUSE_WORKER"] = options[1]    # inherited by the spawned workers
     from bnn.__main__ import main as bnn_main
-    bnn_main(command)
+    return bnn_main(command)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))
+elif __name__ == "__mp_main__" and os.environ.get("KILLABLE_PAUSE_WORKER"):
+    install_pause(os.environ["KILLABLE_PAUSE_WORKER"])

@@ -6,19 +6,27 @@ The runs are tiny (the first 320 training and 100 test images of real MNIST, 2 e
 3 kills per kind (training, sweep); `--fuzz-long` chains 12 per kind, at points drawn from a fresh seed.
 The subprocess kills itself at its N-th event of a kind (tests/reliability/killable.py): a real SIGKILL (no cleanup
 runs), at points that are reproducible from the seed.
+
+Stop and resume: the test sends SIGTERM, then SIGINT, to a training run and to a sweep with a worker process, each
+paused at a chosen batch (killable.py --pause / --pause-worker), so the stops land at reproducible points. Each stops
+after its batch with status 143 or 130 and prints the command that resumes; that command, run as printed, ends where
+the uninterrupted run ends, bit for bit.
 """
 import csv
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bnn import checkpoint
+from bnn import sweep as sw
 from bnn.models import build
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,13 +45,16 @@ def checkpoint_arrays():
     return len(model.state()) + 2 * len(model.params())
 
 
+def environment(cache):
+    return dict(os.environ, PYTHONPATH=str(REPO), XNOR_MRAM_CACHE=str(cache), PYTHONWARNINGS="ignore",
+                **{name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                          "MKL_NUM_THREADS")})
+
+
 def run(args, cache, kill=None):
     """Run `python -m bnn ARGS` through killable.py; returns True if it was killed, False if it finished."""
-    env = dict(os.environ, PYTHONPATH=str(REPO), XNOR_MRAM_CACHE=str(cache), PYTHONWARNINGS="ignore",
-               **{name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                         "MKL_NUM_THREADS")})
     command = [sys.executable, str(KILLABLE), *(["--kill", kill] if kill else []), "--", *args]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(command, env=environment(cache), capture_output=True, text=True, timeout=900)
     if done.returncode == -signal.SIGKILL and kill:
         return True
     assert done.returncode == 0, f"{command} exited {done.returncode}:\n{done.stderr[-3000:]}"
@@ -158,3 +169,100 @@ def test_sweep_killed_anywhere_resumes_to_the_same_results(tmp_path, mnist_subse
             assert_same_checkpoint(whole / r / "checkpoint.h5", folder / r / "checkpoint.h5")
             a, b = (json.loads((base / r / "result.json").read_text()) for base in (whole, folder))
             assert without_seconds(a["history"]) == without_seconds(b["history"]) and a["config"] == b["config"]
+
+
+# --- SIGTERM / SIGINT: stop at a safe point, resume with the printed command -----------------------------------------
+
+def stopped(args, cache, pause, signum, log, where="--pause"):
+    """Run `python -m bnn ARGS` through killable.py, paused at event `pause` (in this process, or with
+    where="--pause-worker" in its sweep workers); once it says so, send it `signum`. Returns (exit status, its
+    stdout and stderr)."""
+    command = [sys.executable, str(KILLABLE), where, pause, "--", *args]
+    with open(log, "w") as output:
+        process = subprocess.Popen(command, env=environment(cache), stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 600
+        while f"paused at {pause}" not in log.read_text():
+            assert process.poll() is None, f"{command} ended ({process.returncode}) before {pause}:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"{command} did not reach {pause}"
+            time.sleep(0.05)
+        process.send_signal(signum)
+        process.wait(timeout=600)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, log.read_text()
+
+
+def resume_command(output):
+    """The command the stopped process printed after `resume with: `, as an argument list."""
+    lines = [line for line in output.splitlines() if line.startswith("resume with: ")]
+    assert len(lines) == 1, output
+    return shlex.split(lines[0][len("resume with: "):])
+
+
+def test_training_stopped_by_sigterm_then_sigint_resumes_to_the_same_run(tmp_path, mnist_subset):
+    cache = tmp_path / "cache"
+    args = ["train", *COMMON, "--seed", "5", "--threads", "1", "--data-root", str(mnist_subset)]
+    whole, out = tmp_path / "whole", tmp_path / "stopped"
+    run([*args, "--out", str(whole)], cache)
+    first = [*args, "--out", str(out)]
+
+    status, output = stopped(first, cache, "batch:3", signal.SIGTERM, tmp_path / "1.log")   # epoch 1, batch 3
+    assert status == 128 + signal.SIGTERM == 143, output
+    assert f"stopped by SIGTERM during epoch 1 of 2 in {out}: that epoch is dropped; no checkpoint was written " \
+           f"yet" in output
+    assert "Traceback" not in output and "\r" not in output, "no traceback, and no progress bar off a terminal"
+    resume = resume_command(output)
+    assert resume == [sys.executable, "-m", "bnn", *first, "--resume"]
+    assert sorted(p.name for p in out.iterdir()) == [], "nothing written before the first epoch ended"
+
+    # the resumed run, stopped in its second epoch (event 6 is epoch 1's test batch)
+    status, output = stopped(resume[3:], cache, f"batch:{LOSSES_PER_EPOCH + 2}", signal.SIGINT, tmp_path / "2.log")
+    assert status == 128 + signal.SIGINT == 130, output
+    assert f"stopped by SIGINT during epoch 2 of 2 in {out}: that epoch is dropped; the last good checkpoint " \
+           f"(epoch 1) is {out / 'checkpoint.h5'}" in output
+    assert resume_command(output) == resume, "--resume is not given twice"
+    assert checkpoint.load(out / "checkpoint.h5").epoch == 1
+    assert sorted(p.name for p in out.iterdir()) == ["best.h5", "checkpoint.h5", "metrics.csv"]
+
+    subprocess.run(resume, env=environment(cache), check=True, capture_output=True, timeout=900)
+    for name in ("checkpoint.h5", "best.h5"):
+        assert_same_checkpoint(whole / name, out / name)
+    assert without_seconds(read_csv(out / "metrics.csv")) == without_seconds(read_csv(whole / "metrics.csv"))
+
+
+def test_sweep_with_a_worker_process_stopped_by_signals_resumes_to_the_same_results(tmp_path, mnist_subset):
+    """The signals go to the sweep's parent process, which passes the stop on to its worker."""
+    cache = tmp_path / "cache"
+    args = ["sweep", *COMMON, "--ber", "0", "0.05", "--repeats", "1", "--seed", "3", "--workers", "1",
+            "--threads", "1", "--data-root", str(mnist_subset)]
+    whole, out = tmp_path / "whole", tmp_path / "stopped"
+    run([*args, "--out", str(whole)], cache)
+    first, runs = [*args, "--out", str(out)], [sw.run_dir(out, ber, 0) for ber in (0.0, 0.05)]
+
+    # SIGTERM in the first run's epoch 2, batch 2: the second run, queued for the worker, never starts
+    status, output = stopped(first, cache, f"batch:{LOSSES_PER_EPOCH + 2}", signal.SIGTERM, tmp_path / "1.log",
+                             where="--pause-worker")
+    assert status == 143, output
+    assert f"ber=0 rep=0: stopped by SIGTERM during epoch 2 of 2 in {runs[0]}: that epoch is dropped; the last " \
+           f"good checkpoint (epoch 1)" in output
+    assert "stopped by SIGTERM with 0 of 2 runs finished" in output and "Traceback" not in output
+    assert resume_command(output) == [sys.executable, "-m", "bnn", *first], "a sweep resumes by rerunning it"
+    assert checkpoint.load(runs[0] / "checkpoint.h5").epoch == 1 and not (runs[1] / "checkpoint.h5").exists()
+
+    # SIGINT in the second run's epoch 1, batch 3, after the first run ended its epoch 2 (6 events)
+    status, output = stopped(first, cache, f"batch:{LOSSES_PER_EPOCH + 3}", signal.SIGINT, tmp_path / "2.log",
+                             where="--pause-worker")
+    assert status == 130, output
+    assert "[1/2] ber=0 rep=0: test accuracy" in output and "ber=0.05 rep=0: stopped by SIGINT during epoch 1" in output
+    assert (runs[0] / "result.json").exists() and not (runs[1] / "checkpoint.h5").exists()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")], "a half-written file is left"
+
+    subprocess.run(resume_command(output), env=environment(cache), check=True, capture_output=True, timeout=900)
+    assert without_seconds(read_csv(out / "results.csv")) == without_seconds(read_csv(whole / "results.csv"))
+    for folder in runs:
+        reference = whole / folder.relative_to(out)
+        assert_same_checkpoint(reference / "checkpoint.h5", folder / "checkpoint.h5")
+        a, b = (json.loads((base / "result.json").read_text()) for base in (reference, folder))
+        assert without_seconds(a["history"]) == without_seconds(b["history"]) and a["config"] == b["config"]

@@ -61,6 +61,15 @@ def numbers(history):
     return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
 
 
+def resume_unpatched(config, out, mnist_subset, uninterrupted, monkeypatch, cache):
+    """Undo the test's patches, resume the run in `out`, and compare it with the uninterrupted one (best.h5 too)."""
+    monkeypatch.undo()
+    monkeypatch.setenv("XNOR_MRAM_CACHE", str(cache))
+    resumed = train(config, out, resume=True, data_root=mnist_subset, plot=False)
+    assert numbers(resumed.history) == numbers(uninterrupted.history)
+    assert_same_best(out, uninterrupted)
+
+
 def assert_same_best(folder, uninterrupted):
     ours, reference = (checkpoint.load(f / "best.h5") for f in (folder, uninterrupted.out_dir))
     assert ours.epoch == reference.epoch and numbers(ours.history) == numbers(reference.history)
@@ -114,11 +123,7 @@ def test_disk_full_simulated_keeps_the_last_checkpoint(config, tmp_path, mnist_s
         train(config, out, data_root=mnist_subset, plot=False)
     assert saved == [1] and checkpoint.load(out / "checkpoint.h5").epoch == 1
     assert sorted(p.name for p in out.iterdir()) == ["best.h5", "checkpoint.h5", "metrics.csv"]
-    monkeypatch.undo()
-    monkeypatch.setenv("XNOR_MRAM_CACHE", str(tmp_path / "cache"))
-    resumed = train(config, out, resume=True, data_root=mnist_subset, plot=False)
-    assert numbers(resumed.history) == numbers(uninterrupted.history)
-    assert_same_best(out, uninterrupted)
+    resume_unpatched(config, out, mnist_subset, uninterrupted, monkeypatch, tmp_path / "cache")
 
 
 def test_disk_full_while_writing_best_h5_redoes_that_epoch_on_resume(config, tmp_path, mnist_subset, uninterrupted,
@@ -138,11 +143,7 @@ def test_disk_full_while_writing_best_h5_redoes_that_epoch_on_resume(config, tmp
         train(config, out, data_root=mnist_subset, plot=False)
     kept = checkpoint.load(out / "checkpoint.h5").epoch if (out / "checkpoint.h5").exists() else 0
     assert kept == best - 1, "checkpoint.h5 holds the epoch before the best one"
-    monkeypatch.undo()
-    monkeypatch.setenv("XNOR_MRAM_CACHE", str(tmp_path / "cache"))
-    resumed = train(config, out, resume=True, data_root=mnist_subset, plot=False)
-    assert numbers(resumed.history) == numbers(uninterrupted.history)
-    assert_same_best(out, uninterrupted)
+    resume_unpatched(config, out, mnist_subset, uninterrupted, monkeypatch, tmp_path / "cache")
 
 
 def test_read_only_output_folder_keeps_the_last_checkpoint(config, tmp_path, mnist_subset, private_cache,
