@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
 # Real data: ../shared/data when the project sits beside it (CI, the project's machines);
-# otherwise the loaders fall back to ~/.cache/xnor-mram and say which files to put there.
+# otherwise the data root is ~/.cache/xnor-mram, where `make demo` downloads (and verifies) MNIST on first use;
+# offline it stops before training with three lines: which files to put where.
 XNOR_MRAM_DATA ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export XNOR_MRAM_DATA
 

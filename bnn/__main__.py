@@ -231,7 +231,10 @@ SUBCOMMANDS = [_add_train, _add_demo, _add_summary, _add_export, _add_sweep, _ad
 
 def make_parser():
     """The argparse parser of `python -m bnn` with every subcommand."""
-    parser = argparse.ArgumentParser(prog="python -m bnn", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bnn", description=__doc__.split("\n\n")[0],
+                                     epilog="exit status: 0 done; 2 a mistake (one `error: ...` line; --debug: the "
+                                            "traceback); 143 / 130 stopped by SIGTERM / SIGINT (train, sweep, demo: "
+                                            "the command that resumes is printed)")
     add_common_arguments(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:

@@ -59,7 +59,7 @@ def add_common_arguments(parser, threads=True, suppress=False):
     default = {"default": argparse.SUPPRESS} if suppress else {}
     if threads:
         parser.add_argument("--threads", type=positive_int, metavar="N", **default,
-                            help="Numba threads (per run in a sweep; default: all cores, a sweep: cores // workers); "
+                            help="Numba threads (default: all cores; in a sweep per run, default cores // workers); "
                                  "BLAS gets 1 unless OPENBLAS_NUM_THREADS is set")
     parser.add_argument("--debug", action="store_true", **default,
                         help="show the Python traceback of an error instead of its one-line message")
