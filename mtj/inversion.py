@@ -7,11 +7,13 @@ An unreachable target raises ValueError saying why, naming the value and the lim
 import numpy as np
 from scipy.optimize import brentq
 
+from .activation import equilibrium_hemispheres
 from .params import check_delta, check_drive, check_field, check_probability
-from .wer import RESOLUTION_FLOOR, ResolutionError, write_error_rate
+from .wer import RELATIVE_RESOLUTION, ResolutionError, write_error_rate_estimate
 
 MAX_DRIVE = 20.0  # V_c units: far past any junction's breakdown (and N grows like √drive)
 MAX_PULSE = 1e30  # τ_D units: ~3e13 years at τ_D = 1 ns
+SMALLEST_TARGET_WER = 1e-14  # the solver's floor is >= ~1e-14 everywhere (mtj.wer)
 
 
 def drive_for_wer(target_wer, pulse, delta=40.0, field=0.0):
@@ -22,12 +24,12 @@ def drive_for_wer(target_wer, pulse, delta=40.0, field=0.0):
         raise ValueError(f"pulse must be a positive finite width in units of tau_D, got {pulse!r}")
 
     def excess(drive):
-        return _log_wer(drive, pulse, delta, field) - np.log(target)
+        return _log_wer(drive, pulse, delta, field, target) - np.log(target)
 
     low = field  # below i = h the pulse pushes toward the initial state: the WER cannot be lower than here
     if excess(low) <= 0:
         raise ValueError(f"target WER {target:g} is reached without any drive at pulse {pulse:g} (WER there is "
-                         f"{np.exp(_log_wer(low, pulse, delta, field)):.3g}); ask for a lower target")
+                         f"{np.exp(_log_wer(low, pulse, delta, field, target)):.3g}); ask for a lower target")
     high = low + 2.0
     while excess(high) > 0:
         if high >= MAX_DRIVE:
@@ -52,7 +54,7 @@ def pulse_for_wer(target_wer, drive, delta=40.0, field=0.0):
                          f"WER {limit:.3g} (equilibrium under the drive); raise the drive")
 
     def excess(log_pulse):
-        return _log_wer(drive, np.exp(log_pulse), delta, field) - np.log(target)
+        return _log_wer(drive, np.exp(log_pulse), delta, field, target) - np.log(target)
 
     low, high = np.log(1e-3), np.log(1.0)
     if excess(low) <= 0:
@@ -69,29 +71,36 @@ def pulse_for_wer(target_wer, drive, delta=40.0, field=0.0):
 def long_pulse_wer(drive, delta=40.0, field=0.0):
     """Upper-hemisphere probability of the equilibrium ρ ∝ exp(Δ(x² + 2(h − i)x)), the WER of an endless pulse."""
     delta, field, drive = check_delta(delta), check_field(field), float(check_drive(drive))
-    x, w = np.polynomial.legendre.leggauss(400)
-    exponent = delta * (x * x + 2 * (field - drive) * x)
-    weight = w * np.exp(exponent - exponent.max())
-    return float(weight[x > 0].sum() / weight.sum())
+    return equilibrium_hemispheres(delta, drive, field)[1]
 
 
-def _log_wer(drive, pulse, delta, field):
-    """log WER with values below the resolution floor pinned just under it: monotone, finite, right sign for Brent."""
-    wer = write_error_rate(drive, pulse, delta, field, below_resolution="nan")
-    return float(np.log(RESOLUTION_FLOOR / 10) if np.isnan(wer) else np.log(wer))
+def _log_wer(drive, pulse, delta, field, target):
+    """log WER; an unresolved value (below its floor) counts as floor/10 when that floor is under the target.
+
+    That keeps the sign of log WER − log target right for Brent's method. If the floor is not under the target, the
+    sign is unknown and the target cannot be resolved there: ResolutionError.
+    """
+    value, error = (float(x) for x in write_error_rate_estimate(drive, pulse, delta, field))
+    floor = error / RELATIVE_RESOLUTION
+    if value >= floor:
+        return float(np.log(value))
+    if floor >= target:
+        raise ResolutionError(f"target WER {target:g} is below what double precision resolves at drive {drive:g}, "
+                              f"pulse {pulse:g} (floor {floor:.2g}); ask for a higher target")
+    return float(np.log(floor / 10))
 
 
 def _check_root(target, drive, pulse, delta, field):
     """A root next to unresolved points may be the edge of the unresolved region, not the target: verify it."""
-    wer = write_error_rate(drive, pulse, delta, field, below_resolution="nan")
-    if not abs(wer - target) <= 1e-6 * target + 0.3 * RESOLUTION_FLOOR:  # rounding noise is ~1e-13 absolute
+    value, error = (float(x) for x in write_error_rate_estimate(drive, pulse, delta, field))
+    if not abs(value - target) <= 1e-6 * target + error:
         raise ResolutionError(f"target WER {target:g} is not resolved near drive {drive:g}, pulse {pulse:g} "
-                              f"(WER there {wer:.3g}): the Fokker-Planck solution is too noisy there")
+                              f"(WER there {value:.3g} +- {error:.1g})")
 
 
 def _check_target(target_wer):
     target = float(check_probability("target_wer", target_wer, open_interval=True))
-    if target < 10 * RESOLUTION_FLOOR:
-        raise ValueError(f"target_wer {target:g} is below {10 * RESOLUTION_FLOOR:g}, under what the Fokker-Planck "
-                         "solution resolves in double precision")
+    if target < SMALLEST_TARGET_WER:
+        raise ValueError(f"target_wer {target:g} is below {SMALLEST_TARGET_WER:g}, under anything the "
+                         "Fokker-Planck solution resolves in double precision")
     return target

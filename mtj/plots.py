@@ -41,7 +41,22 @@ def figure5_figure(figure, tau_d_ns=1.0):
     ax.yaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
+    if figure.inputs:
+        fig.text(0.01, -0.02, inputs_caption(figure.inputs), fontsize=6.5, va="top", ha="left", wrap=True)
     return fig
+
+
+def inputs_caption(inputs):
+    """One line per input status: 'inferred: ...', 'assumed: ...' (see `mtj.paper.paper_inputs`)."""
+    lines = []
+    for status in ("inferred", "from the paper", "assumed", "given"):
+        names = [f"{item.name} {item.value}" for item in inputs
+                 if item.status == status and item.name != "endurance model"]
+        if status == "assumed" and any(item.name == "endurance model" for item in inputs):
+            names.append("endurance surrogate")
+        if names:
+            lines.append(f"{status}: " + "; ".join(names))
+    return "\n".join(lines + ['"2-3 ECC bits" and "unlimited endurance" follow from the assumed inputs'])
 
 
 def plot_wer_curves(drive, pulses, path, delta=40.0, field=0.0):
@@ -61,6 +76,30 @@ def wer_curves_figure(drive, pulses, delta=40.0, field=0.0):
            title=f"Fokker-Planck WER, Δ = {delta:g}, h = {field:g}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
+    return fig
+
+
+def plot_wer_map(drive, pulse, estimate, path, delta=40.0, field=0.0):
+    """Write `wer_map_figure` to the PNG at path."""
+    _save(wer_map_figure(drive, pulse, estimate, delta, field), path)
+
+
+def wer_map_figure(drive, pulse, estimate, delta=40.0, field=0.0):
+    """log10 WER over drive (V/V_c, rows) × pulse (τ_D, columns, log axis), with contours at 1e-3, 1e-6, 1e-9, 1e-12.
+
+    estimate: a `mtj.wer.Estimate` of shape (len(drive), len(pulse)); points below their floor are grey.
+    """
+    value = np.where(estimate.resolved, estimate.value, np.nan)
+    fig, ax = plt.subplots(figsize=(6.8, 4.8))
+    mesh = ax.pcolormesh(pulse, drive, np.log10(value), shading="nearest", cmap="viridis", vmin=-15, vmax=0)
+    ax.set_facecolor("0.8")
+    levels = [-12, -9, -6, -3]
+    contours = ax.contour(pulse, drive, np.log10(np.where(np.isnan(value), 1e-300, value)), levels=levels,
+                          colors="white", linewidths=0.8, linestyles="solid")
+    ax.clabel(contours, fmt=lambda v: f"1e{int(v)}", fontsize=7)
+    fig.colorbar(mesh, ax=ax, label="log10 write error rate")
+    ax.set(xscale="log", xlabel="pulse width t / tau_D", ylabel="write voltage V / V_c",
+           title=f"Fokker-Planck WER, Δ = {delta:g}, h = {field:g} (grey: below the resolution floor)")
     return fig
 
 

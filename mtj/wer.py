@@ -1,33 +1,37 @@
 """Write error rate from the Fokker-Planck/Legendre solution, vectorized over drive and pulse width.
 
-For a constant pulse r(τ) = exp(Aτ) r(0) (Tzoufras eq. 11) and WER = 2π s·r(τ) (eq. 12), see `mtj.legendre`.
-exp(Aτ) is evaluated by scaling and squaring (`propagate`), never through an eigendecomposition: A is far from normal
-(its eigenvector matrix has condition ~1e16), and mode sums Σ aₖ exp(λₖτ) were measured off by up to 3e-5 in absolute
-probability at low drive, while scaling and squaring agrees with `scipy.linalg.expm` to rounding.
-The problem (A, r(0), s) is cached per (Δ, i, h, N); a 200 × 200 (drive, pulse) grid costs 200 shared ladders.
+For a constant pulse r(τ) = exp(Aτ) r(0) (Tzoufras eq. 11) and WER = 2π s·r(τ) (eq. 12); `mtj.legendre` builds A,
+`mtj.propagation` evaluates the exponential and estimates the numerical error of every point.
 
-Resolution: rounding leaves an absolute error in the probability of up to ~2e-13 at short pulses (cancellation among
-O(1) coefficients: measured at Δ = 20-120) that grows like eps·‖A‖₁·τ for long pulses (a rounding perturbation of
-the slowest rates, compounded over the pulse; it dominates sub-critical drives, e.g. ~2e-10 at Δ = 40, i = 0,
-τ = 1e4). So each point has a floor max(RESOLUTION_FLOOR, ROUNDING_GROWTH·‖A‖₁·τ), 1e-12 for write pulses; values
-below it are not reported as numbers: they raise `ResolutionError` by default, or become NaN with
-``below_resolution="nan"``. (Beyond τ ~ 1e12 the floor passes 1: use `mtj.closed_forms` for retention.)
+Resolution: a value is reported when its estimated error is at most RELATIVE_RESOLUTION (10 %) of it, i.e. when it
+is above its point's *floor* = error / RELATIVE_RESOLUTION. The error estimate comes from the solver itself
+(rounding of the propagated deviation, the stationary sum and any slow mode, and the truncation error of the
+stationary state: see `mtj.propagation`); it is ~1e-15 for write pulses above the critical drive, so WERs down to
+~1e-14 are reported there, and it grows with the pulse below the critical drive until the wells settle. Values
+under their floor raise `ResolutionError` by default, or become NaN with ``below_resolution="nan"``.
+`write_error_rate_estimate` returns the values with their error estimates and never refuses.
+
 Truncation: N comes from `legendre.n_terms_for` unless given, and every call re-solves its weakest and strongest
-drive with 25 % more terms and raises `ConvergenceError` if any value moves by more than CONVERGENCE_RTOL
-(relative) plus 0.3 × its floor.
+drive with 25 % more terms and raises `ConvergenceError` if any value moves by more than CONVERGENCE_RTOL (relative)
+plus both error estimates.
+
+Threads: the drives are independent problems, solved in a pool of `threads` Python threads (BLAS releases the GIL).
+The default uses every core when BLAS is single-threaded (importing `mtj` sets it so unless NumPy was loaded
+earlier; see `mtj/__init__.py`), else one thread, since two multi-threaded BLAS calls at once oversubscribe the cores.
 """
-from functools import lru_cache
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
-import scipy.linalg
-import scipy.sparse
 
-from .legendre import initial_coefficients, n_terms_for, operator, upper_hemisphere_weights
+from . import propagation
+from .legendre import n_terms_for
 from .params import check_delta, check_drive, check_field, check_pulse
 
-RESOLUTION_FLOOR = 1e-12
+RELATIVE_RESOLUTION = 0.1
 CONVERGENCE_RTOL = 1e-3
-ROUNDING_GROWTH = 1e-15  # absolute error per unit ‖A‖₁τ: measured ~2e-16 (one ulp per unit of ‖A‖τ), × 4.5 margin
+BLAS_SINGLE_THREADED = os.environ.get("OPENBLAS_NUM_THREADS") == "1"  # read at import, after mtj/__init__.py
 
 
 class ResolutionError(ValueError):
@@ -38,105 +42,115 @@ class ConvergenceError(RuntimeError):
     """The Legendre series did not converge at the chosen truncation order."""
 
 
-def write_error_rate(drive, pulse, delta=40.0, field=0.0, *, n_terms=None, below_resolution="raise"):
+class Estimate(NamedTuple):
+    """Probabilities and their estimated absolute numerical errors, arrays of the broadcast input shape."""
+
+    value: np.ndarray
+    error: np.ndarray
+
+    @property
+    def floor(self):
+        """The smallest value reported at each point: error / RELATIVE_RESOLUTION."""
+        return self.error / RELATIVE_RESOLUTION
+
+    @property
+    def resolved(self):
+        """True where the value is at or above its floor."""
+        return self.value >= self.floor
+
+
+def write_error_rate(drive, pulse, delta=40.0, field=0.0, *, n_terms=None, below_resolution="raise", threads=None):
     """Probability that a write pulse leaves the bit unswitched (Tzoufras eq. 12).
 
     drive: i = V / V_c, any shape; pulse: τ = t / τ_D >= 0, any shape; the two broadcast together.
     delta: Δ = E_b / k_B T > 0; field: h = H / H_k in (−1, 1), positive opposes the write.
     n_terms: Legendre truncation order N, default `n_terms_for(delta, drive, field)` per drive.
-    below_resolution: "raise" (ResolutionError) or "nan" for values below the point's floor, which is
-    RESOLUTION_FLOOR = 1e-12 for write pulses and grows with very long pulses (module doc).
+    below_resolution: "raise" (ResolutionError) or "nan" for values below their point's floor (module doc).
+    threads: Python threads over the drives (default: module doc).
     Returns a float array of the broadcast shape (a 0-d array for scalar inputs), values in [floor, 1].
     """
-    return _hemisphere_probability(drive, pulse, delta, field, n_terms, below_resolution, upper=True)
+    estimate = write_error_rate_estimate(drive, pulse, delta, field, n_terms=n_terms, threads=threads)
+    return _apply_resolution(estimate, drive, pulse, delta, field, below_resolution, "WER")
 
 
-def switching_probability(drive, pulse, delta=40.0, field=0.0, *, n_terms=None, below_resolution="raise"):
+def switching_probability(drive, pulse, delta=40.0, field=0.0, *, n_terms=None, below_resolution="raise",
+                          threads=None):
     """Probability that the write succeeds, 2π ∫₋₁⁰ ρ dx, computed directly (not as 1 − WER, which loses digits).
 
     Same arguments and shapes as `write_error_rate`; the resolution floor applies to this probability.
     """
-    return _hemisphere_probability(drive, pulse, delta, field, n_terms, below_resolution, upper=False)
+    estimate = _estimate(drive, pulse, delta, field, n_terms, threads, upper=False)
+    return _apply_resolution(estimate, drive, pulse, delta, field, below_resolution, "switching probability")
 
 
-def _hemisphere_probability(drive, pulse, delta, field, n_terms, below_resolution, upper):
+def write_error_rate_estimate(drive, pulse, delta=40.0, field=0.0, *, n_terms=None, threads=None):
+    """`Estimate`(WER, error) for every (drive, pulse): the values with no resolution check; same arguments."""
+    return _estimate(drive, pulse, delta, field, n_terms, threads, upper=True)
+
+
+def switching_probability_estimate(drive, pulse, delta=40.0, field=0.0, *, n_terms=None, threads=None):
+    """`Estimate` of the switching probability; see `write_error_rate_estimate`."""
+    return _estimate(drive, pulse, delta, field, n_terms, threads, upper=False)
+
+
+def default_threads():
+    """Threads used when `threads=None`: every core this process may use if BLAS is single-threaded, else 1."""
+    if not BLAS_SINGLE_THREADED:
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _estimate(drive, pulse, delta, field, n_terms, threads, upper):
     delta, field = check_delta(delta), check_field(field)
     drive, pulse = np.broadcast_arrays(check_drive(drive), check_pulse(pulse))
-    if below_resolution not in ("raise", "nan"):
-        raise ValueError(f"below_resolution must be 'raise' or 'nan', got {below_resolution!r}")
     if n_terms is not None and (int(n_terms) != n_terms or n_terms < 4):
         raise ValueError(f"n_terms must be an integer >= 4, got {n_terms!r}")
-    out, floor = np.empty(drive.shape), np.empty(drive.shape)
+    threads = default_threads() if threads is None else int(threads)
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
     unique, inverse = np.unique(drive, return_inverse=True)
     inverse = inverse.reshape(drive.shape)
-    for k, i in enumerate(unique):
-        where = inverse == k
-        n = n_terms_for(delta, i, field) if n_terms is None else int(n_terms)
-        out[where], floor[where] = _solve(delta, i, field, pulse[where], n, upper)
-        if k == 0 or k == unique.size - 1:
-            _check_convergence(delta, i, field, pulse[where], n, upper, out[where], floor[where])
-    np.minimum(out, 1.0, out=out)  # rounding can overshoot 1 by ~1e-15
-    low = out < floor
+    where = [inverse == k for k in range(unique.size)]
+    orders = [n_terms_for(delta, i, field) if n_terms is None else int(n_terms) for i in unique]
+
+    def solve(k, extra=0):
+        return propagation.hemisphere_probability(delta, unique[k], field, pulse[where[k]], orders[k] + extra, upper)
+
+    def finer(k):
+        return solve(k, max(20, orders[k] // 4))
+
+    value, error = np.empty(drive.shape), np.empty(drive.shape)
+    extremes = sorted({0, unique.size - 1}) if unique.size else []
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, unique.size))) as pool:
+        solved = list(pool.map(solve, range(unique.size)))
+        for k, more in zip(extremes, pool.map(finer, extremes)):
+            _check_convergence(delta, unique[k], solved[k][0], solved[k][1], more[0], more[1], pulse[where[k]],
+                               orders[k])
+    for k, (v, rounding, truncation) in enumerate(solved):
+        value[where[k]], error[where[k]] = v, rounding + truncation
+    np.minimum(value, 1.0, out=value)  # rounding can overshoot 1 by a few ulps
+    return Estimate(value, error)
+
+
+def _apply_resolution(estimate, drive, pulse, delta, field, below_resolution, what):
+    if below_resolution not in ("raise", "nan"):
+        raise ValueError(f"below_resolution must be 'raise' or 'nan', got {below_resolution!r}")
+    out, low = np.array(estimate.value, dtype=float), ~np.asarray(estimate.resolved)
     if low.any():
         if below_resolution == "raise":
+            drive, pulse = np.broadcast_arrays(np.asarray(drive, dtype=float), np.asarray(pulse, dtype=float))
             at = tuple(np.argwhere(low)[0])
-            what = "WER" if upper else "switching probability"
-            if floor[at] >= 1:
-                raise ResolutionError(
-                    f"pulse={pulse[at]:g} tau_D at drive={drive[at]:g}, delta={delta:g} is too long for the "
-                    "Fokker-Planck solution in double precision (rounding grows with the pulse); for retention and "
-                    "slow thermal switching use mtj.closed_forms")
             raise ResolutionError(
                 f"{what} at drive={drive[at]:g}, pulse={pulse[at]:g}, delta={delta:g}, field={field:g} is below "
-                f"{floor[at]:.2g}, what double precision resolves there (computed {out[at]:.2e}); "
-                "pass below_resolution='nan' to mark such points instead")
+                f"{estimate.floor[at]:.2g}, what double precision resolves there (computed {estimate.value[at]:.2e}, "
+                f"estimated error {estimate.error[at]:.1e}); pass below_resolution='nan' to mark such points instead")
         out[low] = np.nan
     return out
 
 
-def _solve(delta, drive, field, pulse, n, upper):
-    """(probability, resolution floor) at one drive for a 1-D array of pulses; see `propagate` and the module doc."""
-    a, r0, weights = _problem(delta, drive, field, n, upper)
-    floor = np.maximum(RESOLUTION_FLOOR, ROUNDING_GROWTH * np.abs(a).sum(axis=0).max() * pulse)
-    return weights @ propagate(a, r0, pulse), floor
-
-
-def propagate(a, r0, pulse):
-    """r(τ) = exp(Aτ) r(0) for every pulse τ: shape (N+1, M) for M pulses.
-
-    One pulse costs one `scipy.linalg.expm`; many pulses share the work. With δ = 1/‖A‖₁ write τ = kδ + ρ, 0 <= ρ < δ:
-    exp(Aρ) is a Taylor series that converges like 1/m! (‖Aρ‖ < 1, 24 terms leave < 1e-23) applied with the sparse
-    pentadiagonal A, and exp(Akδ) is the product of the powers exp(A 2ʲ δ) for the bits j of k, each the square of the
-    one before: a scaling-and-squaring shared by all pulses, as stable as expm itself (tests/mtj/test_wer.py compares).
-    """
-    step = 1.0 / np.abs(a).sum(axis=0).max()
-    count = np.floor(pulse / step)
-    if pulse.size <= 2 or count.max() >= 2.0**62:  # few pulses, or so long that k overflows: expm per pulse
-        return np.stack([scipy.linalg.expm(a * t) @ r0 for t in pulse], axis=1)
-    rest = pulse - count * step
-    sparse = scipy.sparse.csr_matrix(a)
-    r = np.repeat(r0[:, None], pulse.size, axis=1)
-    term = r.copy()
-    for m in range(1, 25):
-        term = (sparse @ term) * (rest / m)
-        r += term
-    count = count.astype(np.int64)
-    power = scipy.linalg.expm(a * step)
-    while count.any():
-        odd = (count & 1).astype(bool)
-        if odd.any():
-            r[:, odd] = power @ r[:, odd]
-        count >>= 1
-        if count.any():
-            power = power @ power
-    return r
-
-
-def _check_convergence(delta, drive, field, pulse, n, upper, value, floor):
-    """Raise ConvergenceError unless N·1.25 terms reproduce `value` within CONVERGENCE_RTOL + 0.3·floor."""
-    finer, finer_floor = _solve(delta, drive, field, pulse, n + max(20, n // 4), upper)
-    excess = np.abs(finer - value) - (CONVERGENCE_RTOL * np.abs(finer) + 0.3 * np.maximum(floor, finer_floor))
-    excess[np.maximum(floor, finer_floor) >= 1] = 0  # pulses too long to resolve anything: flagged by the caller
+def _check_convergence(delta, drive, value, rounding, finer, finer_rounding, pulse, n):
+    """Raise ConvergenceError unless N·1.25 terms reproduce `value` within CONVERGENCE_RTOL plus both roundings."""
+    excess = np.abs(finer - value) - (CONVERGENCE_RTOL * np.abs(finer) + rounding + finer_rounding)
     if (excess > 0).any():
         at = np.argmax(excess)
         raise ConvergenceError(
@@ -144,13 +158,4 @@ def _check_convergence(delta, drive, field, pulse, n, upper, value, floor):
             f"{value[at]:.6e} vs {finer[at]:.6e} with more terms; pass a larger n_terms")
 
 
-@lru_cache(maxsize=1024)
-def _problem(delta, drive, field, n, upper):
-    """(A, r(0), 2π s) for one (Δ, i, h, N), read-only; s for the lower hemisphere is (−1)ⁿ sₙ by parity of Pₙ."""
-    weights = 2 * np.pi * upper_hemisphere_weights(n)
-    if not upper:
-        weights[1::2] *= -1
-    arrays = operator(n, delta, drive, field), initial_coefficients(n, delta, field), weights
-    for array in arrays:
-        array.setflags(write=False)
-    return arrays
+propagate = propagation.propagate  # the exponential itself, for callers that build their own problem

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from mtj.inversion import drive_for_wer, pulse_for_wer
-from mtj.paper import figure5, format_table1, table1
+from mtj.paper import CONSEQUENCES, figure5, format_table1, paper_inputs, table1
+from mtj.params import MTJParams
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +51,21 @@ def test_figure5_curves(rows):
     assert figure.pulse[k, d] == pytest.approx(pulse_for_wer(1e-6, figure.drive[d]), rel=1e-4)
     # lower targets need longer pulses at every drive
     assert (np.diff(figure.pulse, axis=0)[~np.isnan(np.diff(figure.pulse, axis=0))] > 0).all()
+
+
+def test_inputs_are_labelled_and_the_conclusions_tied_to_them(rows):
+    inputs = {item.name: item for item in paper_inputs()}
+    assert inputs["thermal stability Delta"].status == "inferred" and inputs["raw target WER"].status == "inferred"
+    for name in ("voltage cut of rows 4-5", "critical voltage V_c", "breakdown voltage V_bd", "word-failure targets",
+                 "tau_D", "endurance model"):
+        assert inputs[name].status == "assumed", name
+    assert {item.name: item for item in paper_inputs(MTJParams(delta=50.0))}["thermal stability Delta"].status == \
+        "given"
+    text = format_table1(rows)
+    assert all(consequence in text for consequence in CONSEQUENCES)
+
+
+def test_a_symmetric_second_direction_changes_nothing(rows):
+    again = table1(ap_to_p=MTJParams())
+    assert [row.drive for row in again] == pytest.approx([row.drive for row in rows], rel=1e-12)
+    assert all(row.wer_p_to_ap == row.wer_ap_to_p for row in again)

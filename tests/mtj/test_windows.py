@@ -16,3 +16,13 @@ def test_resilient_window_is_wider_than_conventional():
 def test_empty_window_raises():
     with pytest.raises(ValueError, match="empty write window"):
         conventional_window(MTJParams(v_bd_volts=0.75), pulse=5.0)  # V_bd = 2.5 V_c < 2.78 V_c
+
+
+def test_asymmetric_cell_takes_the_harder_direction():
+    weak = MTJParams(v_c_volts=0.35)  # AP->P needs more voltage
+    window = conventional_window(MTJParams(), ap_to_p=weak)
+    alone = conventional_window(weak)
+    assert window.lower_volts == pytest.approx(alone.lower_volts) and window.upper_volts == 1.2
+    assert window.lower == pytest.approx(window.lower_volts / 0.3)  # in units of the P->AP V_c
+    with pytest.raises(ValueError, match="empty write window"):
+        resilient_window(MTJParams(), ap_to_p=MTJParams(v_c_volts=0.35, v_bd_volts=0.5))
