@@ -220,7 +220,7 @@ def propagate(a, r0, pulse, bands=None):
     r = np.einsum("tnk,tm->nkm", taylor, powers).reshape(columns.shape[0], -1)  # column k·M + m
     count = np.tile(count.astype(np.int64), columns.shape[1])
     if count.any():
-        power = scipy.linalg.expm(a * step)
+        power = _exp_of_step(a, step)
         while True:
             odd = (count & 1).astype(bool)
             if odd.any():
@@ -230,6 +230,28 @@ def propagate(a, r0, pulse, bands=None):
                 break
             power = power @ power
     return r.reshape(start.shape + (pulse.size,))
+
+
+_PADE9 = (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0, 30270240.0, 2162160.0, 110880.0, 3960.0, 90.0, 1.0)
+
+
+def _exp_of_step(a, step):
+    """exp(Aδ) for ‖Aδ‖₁ = 1 by the [9/9] Padé approximant, the one `scipy.linalg.expm` picks at this norm.
+
+    Its backward error is below eps for ‖X‖₁ <= 2.1 (Higham 2005), so no scaling is needed. Written with NumPy's
+    matmul and solve, which release the GIL throughout: the drives' threads run in parallel, which they do not
+    inside scipy's expm.
+    """
+    x = a * step
+    b = _PADE9
+    x2 = x @ x
+    x4 = x2 @ x2
+    x6 = x4 @ x2
+    x8 = x6 @ x2
+    identity = np.eye(x.shape[0])
+    u = x @ (b[9] * x8 + b[7] * x6 + b[5] * x4 + b[3] * x2 + b[1] * identity)
+    v = b[8] * x8 + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * identity
+    return np.linalg.solve(v - u, v + u)
 
 
 def _bands(a):

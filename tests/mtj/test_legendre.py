@@ -63,6 +63,6 @@ def test_initial_state_is_normalized_upper_well_equilibrium(field):
 
 
 def test_term_rule_grows_with_delta_and_drive():
-    assert n_terms_for(40.0, 2.78) == 150
+    assert n_terms_for(40.0, 2.78) == 148
     assert n_terms_for(40.0, 0.0) < n_terms_for(40.0, 3.0) < n_terms_for(80.0, 3.0)
     assert n_terms_for(0.1, 0.0) == 40

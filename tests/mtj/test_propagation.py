@@ -58,7 +58,7 @@ def test_long_pulses_reach_the_stationary_value_without_an_offset():
     # decays to ~e^(−480) and the computed value stays within the estimate of it.
     pulse = np.array([20.0, 50.0, 1e3, 1e6])
     value, rounding, truncation = hemisphere_probability(40.0, 3.0, 0.0, pulse, n_terms_for(40.0, 3.0), True)
-    assert (np.abs(value) <= rounding + truncation).all() and (rounding + truncation).max() < 3e-15
+    assert (np.abs(value) <= rounding + truncation).all() and (rounding + truncation).max() < 1e-14
 
 
 @needs_extended
