@@ -21,7 +21,8 @@ pulse ends.
 
 Randomness: one `numpy.random.Generator` draws all initial states, then all noise, trajectory after trajectory;
 chunks only bound memory, so results do not depend on the chunk size or on the number of threads. The noise is
-drawn in float32 (drawing it was half the run time in float64; 24-bit normals are ample for a thermal kick) and
+drawn in float32 (in float64, drawing it takes half the run time: `benchmarks/mtj.py` reports noise-only
+trajectories per second; 24-bit normals are ample for a thermal kick) and
 the integration runs in float64.
 `integrate` (Numba, parallel over trajectories) and `integrate_reference` (NumPy, vectorized over trajectories)
 evaluate the same `_torque` source in the same order, and tests compare them bit for bit.

@@ -10,9 +10,11 @@ Without noise the polar component x = cos θ obeys dx/dτ = (1 − x²)(x + h �
 x = 1 is unstable and the magnetization spirals over in a time ∝ ln(π/2θ₀)/(i − 1), where θ₀ is its initial tilt;
 at temperature T, θ₀ is random, P(θ₀ < θ) = 1 − exp(−Δθ²), and the chance that the switch is not finished
 within τ is the *precessional* closed form WER ≈ 1 − exp[−(π²Δ/4)·exp(−2(i − 1)τ)]. It ignores the noise during
-the pulse and overestimates the WER. For i < 1 the state is stable and only a thermal kick can cross the lowered
-barrier Δ(1 − i)²: switching is a Poisson process with rate k = √(Δ/π)(1 − i)(1 − i²)e^(−Δ(1 − i)²), WER = e^(−kτ)
-(*thermal* closed form, valid when Δ(1 − i)² ≳ 10).
+the pulse: it overestimates the WER below i ≈ 5 (by orders of magnitude close to i = 1, where thermal activation
+during the pulse does much of the switching) and slightly underestimates it above. For i < 1 the state is
+stable and only a thermal kick can cross the lowered barrier Δ(1 − i)²: switching is a Poisson process with rate
+k = √(Δ/π)(1 − i)(1 − i²)e^(−Δ(1 − i)²), WER = e^(−kτ) (*thermal* closed form, valid when Δ(1 − i)² ≳ 10 and the
+pulse outlasts the settling of the well; outside that regime `mtj` warns and returns the full solution instead).
 
 The full answer solves the Fokker-Planck equation for the probability density of x, expanded in Legendre
 polynomials: r(τ) = exp(Aτ)·r(0), WER = the probability left in the upper hemisphere (Tzoufras 2018; MTJ.md).
