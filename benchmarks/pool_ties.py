@@ -104,15 +104,18 @@ class TiedMaxPool2d(MaxPool2d):
         return scatter_windows(shares * dout[..., None, None], x.shape, stride, padding)
 
 
+BUILD_MODEL = bnn.train.build_model   # the engine's, captured once: replacements must not wrap each other
+
+
 def build_with_rule(rule):
     """A bnn.train.build_model replacement that swaps every MaxPool2d of the model for the rule's variant."""
-    build = bnn.train.build_model
-
     def build_model(config, rng):
-        model = build(config, rng)
+        model = BUILD_MODEL(config, rng)
         if rule != "first":
             model.layers = [TiedMaxPool2d(layer, rule, rng) if type(layer) is MaxPool2d else layer
                             for layer in model.layers]
+            if not any(isinstance(layer, TiedMaxPool2d) for layer in model.layers):
+                raise ValueError(f"{config.model} has no MaxPool2d for the rule {rule!r} to replace")
         return model
     return build_model
 
