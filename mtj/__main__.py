@@ -258,6 +258,7 @@ def run_map(args):
     estimate = write_error_rate_estimate(drives[:, None], pulses[None, :], params.delta, params.field,
                                          threads=args.threads)
     out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     csv_path = out.with_suffix(".csv")
     _write_map_csv(csv_path, drives, pulses, estimate)
     png_path = None
@@ -272,8 +273,9 @@ def run_map(args):
               "largest_floor_of_unresolved": float(estimate.floor[~resolved].max()) if (~resolved).any() else None,
               "csv": str(csv_path), "png": None if png_path is None else str(png_path)}
     text = (f"{drives.size} x {pulses.size} WERs written to {csv_path}" + (f" and {png_path}" if png_path else "")
-            + f"; {resolved.mean():.1%} resolved, the rest below their floors (largest floor "
-            f"{result['largest_floor_of_unresolved'] or 0:.1g})")
+            + f"; {resolved.mean():.1%} resolved")
+    if not resolved.all():
+        text += f", the rest below their floors (largest {result['largest_floor_of_unresolved']:.1g})"
     return result, text
 
 
@@ -331,16 +333,17 @@ def _count(value, flag):
 
 def _write_map_csv(path, drives, pulses, estimate):
     """Long format: drive, pulse, wer (empty when below the floor), error estimate. Written atomically."""
+    resolved, values, errors = estimate.resolved, estimate.value, estimate.error
+    pulse_text = [f"{pulse:.6g}" for pulse in pulses]
     handle, temp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".csv")
     try:
         with os.fdopen(handle, "w", newline="") as file:
             writer = csv.writer(file)
             writer.writerow(["drive_v_over_vc", "pulse_t_over_tau_d", "wer", "wer_error_estimate"])
             for d, drive in enumerate(drives):
-                for p, pulse in enumerate(pulses):
-                    value = estimate.value[d, p] if estimate.resolved[d, p] else ""
-                    writer.writerow([f"{drive:.6g}", f"{pulse:.6g}", value if value == "" else f"{value:.6e}",
-                                     f"{estimate.error[d, p]:.2e}"])
+                drive_text = f"{drive:.6g}"
+                writer.writerows([drive_text, pulse_text[p], f"{values[d, p]:.6e}" if resolved[d, p] else "",
+                                  f"{errors[d, p]:.2e}"] for p in range(pulses.size))
         os.replace(temp, path)
     finally:
         if os.path.exists(temp):

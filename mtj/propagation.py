@@ -6,20 +6,21 @@ weighted sum 2π w·r(τ). Three things limit what double precision delivers, an
 
 1. The stationary state. A has the eigenvalue 0 (r₀ = 1/4π is conserved). Propagating r(0) directly, the computed
    propagator's stationary vector is off by rounding amplified by A's non-normality, and every long pulse inherits
-   that offset: 1e-14 to 2.5e-13 at Δ = 40 (measured against 80-bit extended precision). So wherever the
+   that offset: 1e-14 to 2.5e-13 at Δ = 40 (against the 80-bit twin `mtj.extended`). So wherever the
    stationary state is well defined (no barrier, or a low one) the solver propagates the *deviation*:
    r(τ) = r_eq + exp(Aτ) (r(0) − r_eq), with r_eq the null vector of A (r_eq[0] = 1/4π exactly, the rest from a
    linear solve). The deviation has no component along the stationary mode, so it decays to exactly nothing and
    the long-pulse value is 2π w·r_eq. What the truncation at N terms does to that value is measured directly:
    `equilibrium_error` = |2π w·r_eq − the same probability by quadrature of exp(Δ(x² + 2(h − i)x))|.
-2. Rounding while the deviation is large. Measured against extended precision (`mtj.extended`; Δ = 20-80, drives
-   1-6, pulses 0.1-500 τ_D), the error of a point was at most 100·eps·‖d(τ)‖₁ (d the propagated deviation) during
-   the switching and at most 2.4·eps·Σ|2π wₙ r_eq,n| (the solve for r_eq and the stationary sum) once it is over.
-   The estimate takes four times each (DEVIATION_ROUNDING, STATIONARY_ROUNDING); where r itself is propagated (high
-   barrier, below) the first term is PLAIN_ROUNDING·eps·‖r(τ)‖₁, four times the 13 measured at the shortest pulses.
+2. Rounding while the deviation is large. Against the 80-bit twin (`benchmarks/mtj.py --resolution`, results in
+   benchmarks/results/mtj_resolution.json: Δ = 20-80, drives −0.5 to 6, pulses 0.05-500 τ_D, both hemispheres,
+   1758 points) the error of a point is at most 116·eps·‖d(τ)‖₁ (d the propagated deviation) while the bit switches,
+   and at most 1.8·eps·Σ|2π wₙ r_eq,n| (the solve for r_eq and the stationary sum) once it is over. The estimate
+   takes DEVIATION_ROUNDING = 400 and STATIONARY_ROUNDING = 10 times these; where r itself is propagated (high
+   barrier, below) the first term is PLAIN_ROUNDING·eps·‖r(τ)‖₁ (measured up to 1.8 at τ < 0.1).
 3. A slow mode. Below the critical drive the two wells exchange probability at the rate λ₁ (`mtj.activation`),
    which can be 1e-17 per τ_D. The computed propagator carries that eigenvalue with an absolute error ~eps·‖A‖₁,
-   and the probability drifts by up to eps·‖A‖₁ per τ_D (measured 0.03-0.99 of that at Δ = 20-80). The estimate
+   and the probability drifts by up to ~eps·‖A‖₁ per τ_D (measured at most 1.24 of that for τ >= 30). The estimate
    adds SLOW_MODE_ROUNDING·eps·‖A‖₁·min(τ, 1/λ₁). When the barrier is high (Δ(1 − |i − h|)² >= CONTINUATION_BARRIER)
    the solver propagates r(0) itself only until the wells have settled, τ_s = SETTLE_E_FOLDS/λ₂ (λ₂ the intra-well
    rate), and continues exactly with the slow mode: P(τ) = P(τ_s) + (P_eq − P(τ_s))(1 − exp(−λ₁(τ − τ_s))), with λ₁
@@ -41,10 +42,10 @@ from .activation import barrier_height, equilibrium_hemispheres, slow_mode
 from .legendre import initial_coefficients, operator, upper_hemisphere_weights
 
 EPS = np.finfo(float).eps
-DEVIATION_ROUNDING = 400.0  # × eps·‖d(τ)‖₁; largest measured ratio 100
-PLAIN_ROUNDING = 40.0  # × eps·‖r(τ)‖₁ where r itself is propagated (high barrier); largest measured ratio 13
-STATIONARY_ROUNDING = 10.0  # × eps·Σ|2π wₙ r_eq,n|; largest measured ratio 2.4
-SLOW_MODE_ROUNDING = 4.0  # × eps·‖A‖₁ per τ_D; largest measured ratio 0.99
+DEVIATION_ROUNDING = 400.0  # × eps·‖d(τ)‖₁; largest measured ratio 116 (module doc)
+PLAIN_ROUNDING = 40.0  # × eps·‖r(τ)‖₁ where r itself is propagated (high barrier); largest measured ratio 1.8
+STATIONARY_ROUNDING = 10.0  # × eps·Σ|2π wₙ r_eq,n|; largest measured ratio 1.8
+SLOW_MODE_ROUNDING = 4.0  # × eps·‖A‖₁ per τ_D; largest measured ratio 1.24
 RESULT_ROUNDING = 8.0  # × eps·|value|: a probability near 1 is itself only known to a few ulps
 CONTINUATION_BARRIER = 8.0  # Δ(1 − |i − h|)² from which the slow-mode continuation is used
 SETTLE_E_FOLDS = 40.0  # the intra-well transients have decayed by e^−40 at τ_s
