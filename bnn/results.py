@@ -252,13 +252,37 @@ def summarize(results):
     return bers, means, stds, counts
 
 
-def summary_table(records):
-    """Text table of final test accuracy (percent) per BER: runs, mean, std, min, max."""
+def summary_table(records, reference=None, markdown=False):
+    """Table of final test accuracy (percent) per BER: runs, mean, std, min, max; with `reference` ({ber: accuracy
+    as a fraction}, e.g. from `read_reference`) also the reference and the difference mean - reference in points.
+    markdown: a Markdown table instead of aligned text."""
     by_ber = {}
     for rec in records:
         by_ber.setdefault(rec["ber"], []).append(100.0 * rec["final_test_accuracy"])
-    lines = [f"{'BER':>8} {'runs':>4} {'mean %':>7} {'std':>6} {'min':>7} {'max':>7}"]
+    head = ["BER", "runs", "mean %", "std", "min", "max"] + (["reference %", "difference"] if reference else [])
+    rows = []
     for ber, mean, std, count in zip(*summarize(by_ber)):
-        lines.append(f"{ber:8g} {count:4d} {mean:7.2f} {std:6.2f} {min(by_ber[ber]):7.2f} {max(by_ber[ber]):7.2f}")
-    return "\n".join(lines)
+        row = [f"{ber:g}", f"{count:d}", f"{mean:.2f}", f"{std:.2f}", f"{min(by_ber[ber]):.2f}",
+               f"{max(by_ber[ber]):.2f}"]
+        if reference:
+            peer = reference.get(float(ber))
+            row += ["-", "-"] if peer is None else [f"{100 * peer:.2f}", f"{mean - 100 * peer:+.2f}"]
+        rows.append(row)
+    if markdown:
+        return "\n".join("| " + " | ".join(row) + " |" for row in [head, ["---"] * len(head)] + rows)
+    widths = [max(8 if i == 0 else 4, *(len(row[i]) for row in [head] + rows)) for i in range(len(head))]
+    return "\n".join(" ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in [head] + rows)
 
+
+def read_reference(path):
+    """{ber: test accuracy (fraction)} from a CSV with columns `ber` and `test_accuracy`: another implementation's
+    results to compare with (lines starting with # are comments)."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(row for row in f if not row.startswith("#")))
+    if not rows or not {"ber", "test_accuracy"} <= set(rows[0]):
+        raise ValueError(f"{path}: expected a CSV with columns ber,test_accuracy (lines starting with # are "
+                         f"comments), got {list(rows[0]) if rows else 'no rows'}")
+    try:
+        return {float(row["ber"]): float(row["test_accuracy"]) for row in rows}
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from error

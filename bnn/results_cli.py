@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from .checkpoint import write_atomic
-from .results import csv_text, run_rows, summarize, summary_table, test_accuracy_per_epoch
+from .results import csv_text, read_reference, run_rows, summarize, summary_table, test_accuracy_per_epoch
 
 
 def _percent(value):
@@ -81,6 +81,10 @@ def add_results_arguments(parser):
     parser.add_argument("--csv", metavar="PATH", help="also write the rows to PATH (atomically) as CSV with the "
                                                       "columns of results.csv; accuracies as fractions")
     parser.add_argument("--json", action="store_true", help="print rows and summary as JSON instead of tables")
+    parser.add_argument("--reference", metavar="CSV",
+                        help="another implementation's accuracies (columns ber,test_accuracy) to show beside the "
+                             "per-BER summary, with the difference")
+    parser.add_argument("--markdown", action="store_true", help="the per-BER summary as a Markdown table")
     parser.add_argument("--per-epoch", action="store_true",
                         help="also print every run's test accuracy after each epoch (a Markdown table; in the JSON, "
                              "each run gets a test_accuracy_per_epoch list)")
@@ -105,7 +109,8 @@ def run_results_from_args(args, out=None):
     print(rows_table(rows), file=out)
     print(f"\n{len(finished)} of {len(rows)} started runs finished; final test accuracy of the finished runs per BER:",
           file=out)
-    print(summary_table(finished) if finished else "(none yet)", file=out)
+    reference = read_reference(args.reference) if args.reference else None
+    print(summary_table(finished, reference, args.markdown) if finished else "(none yet)", file=out)
     if args.per_epoch:
         print("\n" + per_epoch_table(rows, curves), file=out)
     if args.csv:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import write_atomic
-from .results import METRICS, read_results, run_rows, summarize, test_accuracy_per_epoch
+from .results import METRICS, read_reference, read_results, run_rows, summarize, test_accuracy_per_epoch
 
 STYLE = {"font.size": 8, "axes.linewidth": 0.6, "xtick.direction": "in", "ytick.direction": "in",
          "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.minor.width": 0.4, "ytick.minor.width": 0.4,
@@ -60,20 +60,6 @@ def _draw_reference(ax, reference, label, in_panel):
     bers = [ber for ber in reference if in_panel(ber)]
     if bers:
         ax.plot(bers, [reference[ber] for ber in bers], "s--", ms=3, color="0.5", lw=0.8, zorder=2, label=label)
-
-
-def read_reference(path):
-    """{ber: test accuracy (fraction)} from a CSV with columns `ber` and `test_accuracy` (a peer's means)."""
-    import csv
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(row for row in f if not row.startswith("#")))
-    if not rows or not {"ber", "test_accuracy"} <= set(rows[0]):
-        raise ValueError(f"{path}: expected a CSV with columns ber,test_accuracy (lines starting with # are "
-                         f"comments), got {list(rows[0]) if rows else 'no rows'}")
-    try:
-        return {float(row["ber"]): float(row["test_accuracy"]) for row in rows}
-    except ValueError as error:
-        raise ValueError(f"{path}: {error}") from error
 
 
 def _break_marks(ax_left, ax_right):

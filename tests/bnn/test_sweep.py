@@ -460,6 +460,14 @@ def test_summary_table_in_percent():
     assert lines[2].split() == ["0.1", "1", "90.00", "0.00", "90.00", "90.00"]
 
 
+def test_summary_table_beside_a_reference_as_markdown():
+    records = [{"ber": 0.0, "final_test_accuracy": a} for a in (0.97, 0.99)] + [{"ber": 0.1, "final_test_accuracy": 0.9}]
+    lines = sw.summary_table(records, reference={0.0: 0.985}, markdown=True).splitlines()
+    assert lines[0] == "| BER | runs | mean % | std | min | max | reference % | difference |"
+    assert lines[2] == "| 0 | 2 | 98.00 | 1.41 | 97.00 | 99.00 | 98.50 | -0.50 |"
+    assert lines[3] == "| 0.1 | 1 | 90.00 | 0.00 | 90.00 | 90.00 | - | - |"
+
+
 def test_run_config_replaces_seed_and_ber_only():
     train = pytest.importorskip("bnn.train")
     base = train.TrainConfig.recipe("lenet4", epochs=2)

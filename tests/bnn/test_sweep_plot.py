@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bnn import sweep_plot
+from bnn import results, sweep_plot
 from bnn.sweep import RESULT_COLUMNS
 
 OLD_COLUMNS = ("ber", "repeat", "seed", "final_test_accuracy", "best_test_accuracy", "seconds")  # before epochs_done
@@ -87,9 +87,9 @@ def test_plot_command_line(tmp_path, capsys):
 def test_a_peer_reference_is_drawn_beside_the_runs(tmp_path, capsys):
     reference = tmp_path / "peer.csv"
     reference.write_text("# a peer's means\nber,test_accuracy\n0,0.9888\n0.01,0.9894\n0.2,0.9836\n")
-    assert sweep_plot.read_reference(reference) == {0.0: 0.9888, 0.01: 0.9894, 0.2: 0.9836}
+    assert results.read_reference(reference) == {0.0: 0.9888, 0.01: 0.9894, 0.2: 0.9836}
     fig = sweep_plot.ber_accuracy_figure({b: np.array(v) for b, v in ACCURACY.items()},
-                                         reference=sweep_plot.read_reference(reference), reference_label="PyTorch")
+                                         reference=results.read_reference(reference), reference_label="PyTorch")
     ax_zero, ax_log = fig.axes
     peer = [line for ax in fig.axes for line in ax.lines if line.get_label() == "PyTorch"]
     assert [list(line.get_xdata()) for line in peer] == [[0.0], [0.01, 0.2]]
@@ -108,7 +108,7 @@ def test_a_bad_reference_file_is_named(tmp_path, text):
     reference = tmp_path / "peer.csv"
     reference.write_text(text)
     with pytest.raises(ValueError, match="peer.csv"):
-        sweep_plot.read_reference(reference)
+        results.read_reference(reference)
 
 
 def test_learning_curves_draw_one_line_per_run(tmp_path):
