@@ -12,8 +12,8 @@ implementation of these networks the binary convolution's sums carry rounding no
 picks the winner. Any convex split of the gradient among the tied maxima is a valid subgradient. "First" sends more
 of it to the window's top-left cell (NiN pool3 after one epoch: 15.8 % instead of the 13.2 % of an equal split), yet
 it barely turns the parameter gradients: against an equal split or a random tied maximum, the cosine between a
-training step's gradients is >= 0.996 for every layer below the pool after one epoch (>= 0.93 at initialization) and
-1 above it, while two successive batches' gradients have cosines of 0.3-0.6 (about 0 at initialization); summed over
+training step's gradients is >= 0.996 for every layer below the pool after one epoch (>= 0.92 at initialization) and
+1 above it, while two successive batches' gradients have cosines of 0.37-0.63 (about 0 at initialization); summed over
 8 batches the rules agree at least as well, so no bias builds up. So the layer keeps "first": exact, cheap, and what
 PyTorch does with exact ties. Measured by benchmarks/pool_ties.py (benchmarks/results/pool_ties_*.json, and
 docs/results_cifar10.md for the LeNet-4 runs trained with each rule).
