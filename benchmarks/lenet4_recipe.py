@@ -40,7 +40,8 @@ def stage_statistics(accuracies):
     rows = []
     for start in range(0, len(accuracies), STAGE):
         stage = 100 * np.asarray(accuracies[start:start + STAGE])
-        rows.append((start + 1, start + len(stage), stage.mean(), stage.std(ddof=1), stage.min(), stage.max()))
+        std = stage.std(ddof=1) if len(stage) > 1 else float("nan")    # a stage still running may have one epoch
+        rows.append((start + 1, start + len(stage), stage.mean(), std, stage.min(), stage.max()))
     return rows
 
 
