@@ -14,8 +14,9 @@ closed form.
 
 --cli: wall and CPU time (user + system, of the child) of whole commands, median of --repeats: `python -m mtj
 table1`, `python -m mtj map` (200 × 200, with and without the PNG), and the same grid through a script that imports
-mtj first. --before DIR runs the same commands from another checkout (e.g. `git archive <commit> mtj | tar -x -C
-DIR`); where DIR's CLI has no `map`, its grid goes through the script only.
+mtj first, all with no thread variables set. --before DIR runs the same commands from another checkout (e.g. `git
+archive <commit> mtj | tar -x -C DIR`), once as is and once with OPENBLAS_NUM_THREADS=1 set by hand; where DIR's
+CLI has no `map`, its grid goes through the script only.
 
 --resolution: the solver's error estimates against its 80-bit twin (`mtj.extended`) on Δ = 20-80, drives −0.5 to 6,
 pulses 0.05-500 τ_D, both hemispheres: for every point the error, the estimate and their ratio (must stay < 1), and
@@ -160,13 +161,17 @@ def cli_mode(args):
                    "from mtj.wer import write_error_rate\n"
                    f"drive, pulse = {GRID}\n"
                    "write_error_rate(drive, pulse, below_resolution='nan')\n")
-    trees = {"after": REPO} | ({"before": Path(args.before).resolve()} if args.before else {})
+    trees = {"after": REPO}
+    if args.before:  # the other checkout as a user runs it, and with one BLAS thread set by hand
+        trees |= {"before": Path(args.before).resolve(), "before_blas1": Path(args.before).resolve()}
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
         for label, tree in trees.items():
             env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                                                                     "MKL_NUM_THREADS", "PYTHONPATH")}
             env["PYTHONPATH"] = str(tree)  # the user's environment: no thread settings of their own
+            if label == "before_blas1":
+                env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
             commands = {"table1": [sys.executable, "-m", "mtj", "table1"],
                         "grid_200x200_script": [sys.executable, "-c", grid_script]}
             if (tree / "mtj" / "__main__.py").read_text().count('"map"'):
@@ -179,7 +184,7 @@ def cli_mode(args):
                 results[label][name] = {"wall_s": statistics.median(r[0] for r in runs),
                                         "cpu_s": statistics.median(r[1] for r in runs),
                                         "runs": [list(r) for r in runs], "command": " ".join(command[1:])}
-                print(f"{label:>6} {name:<22} wall {results[label][name]['wall_s']:6.2f} s   CPU "
+                print(f"{label:>12} {name:<22} wall {results[label][name]['wall_s']:6.2f} s   CPU "
                       f"{results[label][name]['cpu_s']:6.2f} s", flush=True)
     return {"repeats": args.repeats, "trees": {k: str(v) for k, v in trees.items()}, "commands": results}
 

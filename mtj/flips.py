@@ -29,7 +29,8 @@ def write_flip_probabilities(voltage_volts, pulse_ns, p_to_ap=MTJParams(), ap_to
     """Write error rates of both directions at applied |V| (volts) and pulse width (ns); the two broadcast.
 
     p_to_ap, ap_to_p: `MTJParams` of each direction (ap_to_p defaults to p_to_ap: a symmetric cell, as in the
-    paper). below_resolution: "raise" or "nan" for rates below 1e-12 (see `mtj.wer`); a caller that wants to treat
+    paper). below_resolution: "raise" or "nan" for rates below their floor (~1e-14 for write
+    pulses above the critical drive; see `mtj.wer`); a caller that wants to treat
     them as error-free can map NaN to 0.
     Returns FlipProbabilities(p_to_ap, ap_to_p).
     """

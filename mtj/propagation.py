@@ -14,23 +14,24 @@ weighted sum 2π w·r(τ). Three things limit what double precision delivers, an
    `equilibrium_error` = |2π w·r_eq − the same probability by quadrature of exp(Δ(x² + 2(h − i)x))|.
 2. Rounding while the deviation is large. Against the 80-bit twin (`benchmarks/mtj.py --resolution`, results in
    benchmarks/results/mtj_resolution.json: Δ = 20-80, drives −0.5 to 6, pulses 0.05-500 τ_D, both hemispheres,
-   1758 points) the error of a point is at most 116·eps·‖d(τ)‖₁ (d the propagated deviation) while the bit switches,
+   1758 points) the error of a point is at most 107·eps·‖d(τ)‖₁ (d the propagated deviation) while the bit switches,
    and at most 1.8·eps·Σ|2π wₙ r_eq,n| (the solve for r_eq and the stationary sum) once it is over. The estimate
-   takes DEVIATION_ROUNDING = 400 and STATIONARY_ROUNDING = 10 times these; where r itself is propagated (high
-   barrier, below) the first term is PLAIN_ROUNDING·eps·‖r(τ)‖₁ (measured up to 1.8 at τ < 0.1).
+   multiplies by DEVIATION_ROUNDING = 400 and STATIONARY_ROUNDING = 10 instead; where r itself is propagated (high
+   barrier, below) the first term is PLAIN_ROUNDING·eps·‖r(τ)‖₁ (measured up to 1.5 at τ < 0.1). The whole
+   estimate exceeds the measured error at every point, by 3.5× at the closest (error/estimate <= 0.29).
 3. A slow mode. Below the critical drive the two wells exchange probability at the rate λ₁ (`mtj.activation`),
    which can be 1e-17 per τ_D. The computed propagator carries that eigenvalue with an absolute error ~eps·‖A‖₁,
-   and the probability drifts by up to ~eps·‖A‖₁ per τ_D (measured at most 1.24 of that for τ >= 30). The estimate
+   and the probability drifts by up to ~eps·‖A‖₁ per τ_D (measured at most 1.25 of that for τ >= 1). The estimate
    adds SLOW_MODE_ROUNDING·eps·‖A‖₁·min(τ, 1/λ₁). When the barrier is high (Δ(1 − |i − h|)² >= CONTINUATION_BARRIER)
    the solver propagates r(0) itself only until the wells have settled, τ_s = SETTLE_E_FOLDS/λ₂ (λ₂ the intra-well
    rate), and continues exactly with the slow mode: P(τ) = P(τ_s) + (P_eq − P(τ_s))(1 − exp(−λ₁(τ − τ_s))), with λ₁
    and P_eq from `mtj.activation` (relative accuracy ~1e-13). That reaches retention times (1e17 τ_D) with the
    error of τ_s, which is what makes `mtj.retention` possible.
 
-exp(Aτ) for many pulses: δ = 1/‖A‖₁, τ = kδ + ρ with 0 <= ρ < δ; exp(Aρ) by its Taylor series (‖Aρ‖ < 1, 20 terms,
-whose vectors (Aδ)ᵐ r/m! all pulses share), exp(Akδ) as the product of the powers exp(A 2ʲ δ) for the bits j of k,
-each the square of the one before (a scaling and squaring shared by all pulses, compared with `scipy.linalg.expm`
-in the tests).
+exp(Aτ) for many pulses: δ = 2/‖A‖₁, τ = kδ + ρ with 0 <= ρ < δ; exp(Aρ) by its Taylor series (‖Aρ‖ < 2, 28
+terms, whose vectors (Aδ)ᵐ r/m! all pulses share), exp(Akδ) as the product of the powers exp(A 2ʲ δ) for the bits
+j of k, each the square of the one before (a scaling and squaring shared by all pulses, compared with
+`scipy.linalg.expm` in the tests).
 """
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,15 +43,17 @@ from .activation import barrier_height, equilibrium_hemispheres, slow_mode
 from .legendre import initial_coefficients, operator, upper_hemisphere_weights
 
 EPS = np.finfo(float).eps
-DEVIATION_ROUNDING = 400.0  # × eps·‖d(τ)‖₁; largest measured ratio 116 (module doc)
-PLAIN_ROUNDING = 40.0  # × eps·‖r(τ)‖₁ where r itself is propagated (high barrier); largest measured ratio 1.8
+DEVIATION_ROUNDING = 400.0  # × eps·‖d(τ)‖₁; largest measured ratio 107 (module doc)
+PLAIN_ROUNDING = 40.0  # × eps·‖r(τ)‖₁ where r itself is propagated (high barrier); largest measured ratio 1.5
 STATIONARY_ROUNDING = 10.0  # × eps·Σ|2π wₙ r_eq,n|; largest measured ratio 1.8
-SLOW_MODE_ROUNDING = 4.0  # × eps·‖A‖₁ per τ_D; largest measured ratio 1.24
+SLOW_MODE_ROUNDING = 4.0  # × eps·‖A‖₁ per τ_D; largest measured ratio 1.25
 RESULT_ROUNDING = 8.0  # × eps·|value|: a probability near 1 is itself only known to a few ulps
 CONTINUATION_BARRIER = 8.0  # Δ(1 − |i − h|)² from which the slow-mode continuation is used
 SETTLE_E_FOLDS = 40.0  # the intra-well transients have decayed by e^−40 at τ_s
 QUADRATURE_RTOL = 1e-12  # relative error allowed for the quadrature rates and equilibria (tests measure < 1e-13)
-TAYLOR_TERMS = 20  # ‖Aρ‖ < 1: the first omitted term is below 1/20! ~ 4e-19
+STEP_NORM = 2.0  # ‖Aδ‖₁ of the ladder's base step: within the [9/9] Padé's range (2.1), one level fewer than 1
+TAYLOR_TERMS = 28  # ‖Aρ‖₁ < 2: the first omitted term is below 2²⁹/29! ~ 6e-23
+DEAD_DEVIATION = 1e-20  # ‖exp(A 2ʲ δ) restricted to deviations‖₁ below which the rest of a deviation is dropped
 LONGEST_COUNT = 2.0**52  # pulses beyond 2^52 δ (~1e13 τ_D) are past any relaxation: the stationary value
 
 
@@ -101,7 +104,7 @@ def propagate_from(p, start, pulse):
         return r, error
     d0 = start - p.r_eq
     d0[0] = 0.0  # both carry exactly 1/4π: the deviation has no stationary component
-    d = propagate(p.a, d0, np.minimum(pulse, LONGEST_COUNT / p.norm), p.bands)
+    d = propagate(p.a, d0, np.minimum(pulse, LONGEST_COUNT / p.norm), p.bands, deviation=True)
     return p.r_eq[:, None] + d, _deviation_error(p, d, pulse)
 
 
@@ -196,18 +199,21 @@ def _continued(p, pulse):
     return value, error, np.zeros_like(value)
 
 
-def propagate(a, r0, pulse, bands=None):
+def propagate(a, r0, pulse, bands=None, deviation=False):
     """r(τ) = exp(Aτ) r0 for every pulse τ (1-D array): shape (N+1, M), or (N+1, K, M) for K start columns r0.
 
-    δ = 1/‖A‖₁, τ = kδ + ρ: exp(Aρ) r0 = Σₘ (ρ/δ)ᵐ (Aδ)ᵐ r0 / m! from the 20 vectors (Aδ)ᵐ r0 / m!, shared by all
-    pulses (‖Aρ‖ < 1, so each term is below the last by the factor 1/m); exp(Akδ) by the powers exp(A 2ʲ δ) for the
-    bits of k. bands: A's diagonals as from `_bands` (computed here if not given).
+    δ = STEP_NORM/‖A‖₁, τ = kδ + ρ: exp(Aρ) r0 = Σₘ (ρ/δ)ᵐ (Aδ)ᵐ r0 / m! from the vectors (Aδ)ᵐ r0 / m!, shared by
+    all pulses (‖Aρ‖₁ < 2: the terms peak at 2 and then fall faster than 2ᵐ/m!, so the sum loses at most ~e² ulps);
+    exp(Akδ) by the powers exp(A 2ʲ δ) for the bits of k. bands: A's diagonals as from `_bands` (computed here if not given).
+    deviation=True: every start column has r0[0] = 0 (a deviation from the stationary state, which A maps to
+    deviations). Once a power exp(A 2ʲ δ) shrinks every deviation by more than DEAD_DEVIATION, the columns still
+    waiting for higher powers are set to 0 and no further powers are computed.
     """
     pulse = np.asarray(pulse, dtype=float)
     start = np.asarray(r0, dtype=float)
     columns = start.reshape(start.shape[0], -1)  # (N+1, K)
     bands = _bands(a) if bands is None else bands
-    norm = np.abs(a).sum(axis=0).max()
+    norm = np.abs(a).sum(axis=0).max() / STEP_NORM
     step = 1.0 / norm
     count = np.floor(pulse * norm)
     if count.max(initial=0) >= LONGEST_COUNT:
@@ -220,9 +226,14 @@ def propagate(a, r0, pulse, bands=None):
     powers = fraction[None, :] ** np.arange(TAYLOR_TERMS + 1)[:, None]  # (terms, M)
     r = np.einsum("tnk,tm->nkm", taylor, powers).reshape(columns.shape[0], -1)  # column k·M + m
     count = np.tile(count.astype(np.int64), columns.shape[1])
+    if deviation and np.any(columns[0] != 0):
+        raise ValueError("deviation=True needs start columns with a zero first coefficient")
     if count.any():
         power = _exp_of_step(a, step)
         while True:
+            if deviation and np.abs(power[:, 1:]).sum(axis=0).max() < DEAD_DEVIATION:
+                r[:, count > 0] = 0.0  # what is left of these deviations is below DEAD_DEVIATION of them
+                break
             odd = (count & 1).astype(bool)
             if odd.any():
                 r[:, odd] = power @ r[:, odd]
@@ -237,7 +248,7 @@ _PADE9 = (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0, 30270240.0, 21
 
 
 def _exp_of_step(a, step):
-    """exp(Aδ) for ‖Aδ‖₁ = 1 by the [9/9] Padé approximant, the one `scipy.linalg.expm` picks at this norm.
+    """exp(Aδ) for ‖Aδ‖₁ = STEP_NORM by the [9/9] Padé approximant, the one `scipy.linalg.expm` picks at this norm.
 
     Its backward error is below eps for ‖X‖₁ <= 2.1 (Higham 2005), so no scaling is needed. Written with NumPy's
     matmul and solve, which release the GIL throughout: the drives' threads run in parallel, which they do not

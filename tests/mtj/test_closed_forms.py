@@ -34,8 +34,9 @@ def test_precessional_ratio_to_the_full_solution_is_as_documented(delta):
 
 
 def test_thermal_forms_hold_no_answer_outside_their_regime():
-    # Δ = 40: Brown's rate peaks near i = 0.8 and falls to 0 at i = 1; read disturb at τ = 10 came out 0.139 at
-    # i = 0.7 (full solution 0.037) and fell from i = 0.8 to 0.9 while the full solution rises (0.171 -> 0.433).
+    # Δ = 40: Brown's formula peaks near i = 0.8 and falls to 0 at i = 1; with it, read disturb at τ = 10 would be
+    # 0.139 at i = 0.7 (full solution 0.037) and fall from i = 0.8 to 0.9 while the full solution rises
+    # (0.171 -> 0.433). Outside the regime the functions must give the full solution, and ≈ 0 for negative drives.
     drives = np.linspace(-0.9, 0.999, 120)
     with pytest.warns(ValidityWarning, match="outside its regime"):
         rate = thermal_switching_rate(drives, 40.0)
