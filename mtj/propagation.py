@@ -204,7 +204,8 @@ def propagate(a, r0, pulse, bands=None, deviation=False):
 
     δ = STEP_NORM/‖A‖₁, τ = kδ + ρ: exp(Aρ) r0 = Σₘ (ρ/δ)ᵐ (Aδ)ᵐ r0 / m! from the vectors (Aδ)ᵐ r0 / m!, shared by
     all pulses (‖Aρ‖₁ < 2: the terms peak at 2 and then fall faster than 2ᵐ/m!, so the sum loses at most ~e² ulps);
-    exp(Akδ) by the powers exp(A 2ʲ δ) for the bits of k. bands: A's diagonals as from `_bands` (computed here if not given).
+    exp(Akδ) by the powers exp(A 2ʲ δ) for the bits of k. bands: A's diagonals as from `_bands` (computed here if
+    not given).
     deviation=True: every start column has r0[0] = 0 (a deviation from the stationary state, which A maps to
     deviations). Once a power exp(A 2ʲ δ) shrinks every deviation by more than DEAD_DEVIATION, the columns still
     waiting for higher powers are set to 0 and no further powers are computed.
