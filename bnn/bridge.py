@@ -15,8 +15,9 @@ Conventions (each a keyword, recorded with every operating point):
 - Units: drives in units of V_c of the P->AP direction (unit="vc", default) or in volts (unit="volts"); the pulse
   in units of tau_D of the P->AP direction (pulse_unit="tau", default) or in ns. Both directions see the same
   applied |V| and pulse, each in its own V_c and tau_D (MTJParams of each direction).
-- A WER below what `mtj` resolves (1e-12) counts as 0 (error-free) and the record says so: no training run can
-  sample such a rate anyway (a 1e-12 rate flips nothing in ~1e9 activations of a CIFAR epoch).
+- A WER below what `mtj` resolves (a floor from each value's own error estimate, about 1e-14 for write pulses)
+  counts as 0 (error-free) and the record says so: no training run can sample such a rate anyway (a 1e-12 rate
+  flips nothing in ~1e9 activations of a CIFAR epoch).
 
 Sweeps. `python -m bnn sweep ... --mtj-drive I [I ...] --mtj-pulse T [--mtj-delta D]` (flags of bnn.sweep_cli,
 which turns them into `runs`). A sweep is keyed by one float per run; here the key is the mean of the two flip
@@ -76,7 +77,7 @@ def operating_points(drives, pulse, *, delta=None, p_to_ap=None, ap_to_p=None, u
     the two directions (defaults: the paper's cell; ap_to_p defaults to p_to_ap). plus_state, switch_fraction:
     see the module docstring.
     Record keys: drive_vc, volts, pulse_tau, pulse_ns, delta_p_to_ap, delta_ap_to_p, wer_p_to_ap, wer_ap_to_p,
-    below_resolution (list of the directions whose WER was below 1e-12 and counted as 0), plus_state,
+    below_resolution (list of the directions whose WER was below mtj's resolution and counted as 0), plus_state,
     switch_fraction, ber_pos_to_neg, ber_neg_to_pos, key (their mean).
     """
     if unit not in ("vc", "volts"):
