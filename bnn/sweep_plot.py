@@ -70,11 +70,13 @@ def _break_marks(ax_left, ax_right):
     ax_right.plot([0, 0], [0, 1], transform=ax_right.transAxes, **kwargs)
 
 
-def ber_accuracy_figure(results, title=None, unfinished=None, reference=None, reference_label="reference"):
+def ber_accuracy_figure(results, title=None, unfinished=None, reference=None, reference_label="reference",
+                        ylim=None):
     """A matplotlib Figure of {ber: accuracies (fractions in [0, 1])} with accuracy in percent.
 
     unfinished: {ber: accuracies of runs still training}, drawn as open circles and kept out of the means.
     reference: {ber: accuracy (fraction)} of another implementation, drawn beside the runs as `reference_label`.
+    ylim: (low, high) of the accuracy axis in percent, to show small differences (points outside are cut off).
     """
     # matplotlib takes about a second to import: only when drawing, so `python -m bnn` starts fast
     from matplotlib import rc_context
@@ -121,6 +123,8 @@ def ber_accuracy_figure(results, title=None, unfinished=None, reference=None, re
             legend_ax.legend(legend.values(), legend.keys(), frameon=False, loc="best", fontsize=6)
         for ax in (ax_zero, ax_log):
             if ax is not None:
+                if ylim is not None:
+                    ax.set_ylim(*ylim)
                 ax.grid(True, which="major", color="0.9", lw=0.5)
                 ax.spines[["top", "right"]].set_visible(False)
         fig.supxlabel("bit error rate during training", fontsize=STYLE["font.size"])
@@ -170,7 +174,7 @@ def learning_curves_figure(curves, title=None):
 
 
 def plot_sweep(out_dir, metric="final_test_accuracy", title=None, live=False, path=None, reference=None,
-               reference_label="reference", curves=False):
+               reference_label="reference", curves=False, ylim=None):
     """Draw DIR/results.csv (live: DIR's run folders, see the module docstring) into `path` (default
     DIR/ber_accuracy.png) and the SVG beside it; returns the two paths. reference: a CSV for `read_reference`,
     drawn beside the runs. curves: draw every run's test accuracy per epoch instead (default path
@@ -179,7 +183,8 @@ def plot_sweep(out_dir, metric="final_test_accuracy", title=None, live=False, pa
     if curves:
         fig = learning_curves_figure(test_accuracy_per_epoch(out_dir), title)
         return _save(fig, out_dir / "test_accuracy_per_epoch.png" if path is None else Path(path))
-    peer = dict(reference=read_reference(reference) if reference else None, reference_label=reference_label)
+    peer = dict(reference=read_reference(reference) if reference else None, reference_label=reference_label,
+                ylim=ylim)
     if live:
         finished, unfinished = live_results(out_dir, metric)
         fig = ber_accuracy_figure(finished, title, unfinished, **peer)
@@ -214,6 +219,8 @@ def add_plot_arguments(parser):
                         help="another implementation's accuracies to draw beside the runs: a CSV with columns "
                              "ber,test_accuracy (fractions; # starts a comment line)")
     parser.add_argument("--reference-label", default="reference", help="its legend entry")
+    parser.add_argument("--ylim", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                        help="accuracy axis range in percent (points outside are cut off)")
     parser.add_argument("--curves", action="store_true",
                         help="draw each run's test accuracy after every epoch instead (DIR/test_accuracy_per_epoch"
                              ".png; also while the sweep trains)")
@@ -222,6 +229,6 @@ def add_plot_arguments(parser):
 def run_plot_from_args(args):
     """Draw the figure the parsed `plot` arguments describe; prints the paths written."""
     paths = plot_sweep(args.dir, args.metric, args.title, live=args.live, path=args.out, reference=args.reference,
-                       reference_label=args.reference_label, curves=args.curves)
+                       reference_label=args.reference_label, curves=args.curves, ylim=args.ylim)
     print("wrote " + ", ".join(str(p) for p in paths))
     return paths

@@ -122,3 +122,8 @@ def test_learning_curves_draw_one_line_per_run(tmp_path):
     assert colors[0] == colors[1] != colors[2]   # the color is the BER's
     with pytest.raises(ValueError, match="no run has ended an epoch"):
         sweep_plot.learning_curves_figure({})
+
+
+def test_ylim_zooms_the_accuracy_axis():
+    fig = sweep_plot.ber_accuracy_figure({b: np.array(v) for b, v in ACCURACY.items()}, ylim=(98.5, 99.6))
+    assert all(ax.get_ylim() == (98.5, 99.6) for ax in fig.axes)
