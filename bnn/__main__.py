@@ -152,7 +152,7 @@ def _demo(args):
     print("\n" + summary_table(records))
     png, _ = plot_sweep(out, title="LeNet-4 / MNIST, 1 epoch")
     print(f"\nfigure: {png}\nresults: {out}/results.csv (one run folder per BER under {out}/runs/)\n"
-          f"the reproduction (6 BERs x 3 repeats x 3 epochs): see docs/results.md")
+          f"the reproduction (8 BERs x 3 repeats x 8 epochs, beside a PyTorch reimplementation): see docs/results.md")
 
 
 def _add_demo(sub):
