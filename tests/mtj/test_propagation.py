@@ -88,3 +88,15 @@ def test_too_long_for_the_ladder_is_refused():
     a = operator(40, 10.0, 2.0)
     with pytest.raises(ValueError, match="beyond the propagator's range"):
         propagate(a, initial_coefficients(40, 10.0), np.array([1e20]))
+
+
+@needs_extended
+@pytest.mark.parametrize("n", [40, 64, 65, 108, 170])
+def test_initial_state_sliced_from_a_longer_expansion_is_as_accurate_as_its_own(n):
+    # Problems of every order share one expansion of r(0) per (Δ, h); its leading n + 1 coefficients are as close
+    # to the 80-bit values as those of an expansion of order n (both carry the quadrature's rounding, ~1e-11).
+    shared = propagation.initial_vector(40.0, 0.1, n)
+    assert shared.shape == (n + 1,)
+    reference = extended.initial_coefficients(n, 40.0, 0.1).astype(float)
+    own = np.abs(initial_coefficients(n, 40.0, 0.1) - reference).max()
+    assert np.abs(shared - reference).max() < max(4 * own, 1e-11)
