@@ -29,17 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bnn.kernels import flip_bits
-from bnn.kernels.flips import flip_rows_in_place
+from bnn.kernels.flips import check_probability, flip_rows_in_place
 
 ROUNDINGS = ("deterministic", "stochastic")
-
-
-def check_probability(name, p):
-    """Return p as a float, or raise ValueError naming it unless it is a probability in [0, 1]."""
-    p = float(p)
-    if not 0.0 <= p <= 1.0:  # also rejects NaN
-        raise ValueError(f"{name} must be a probability in [0, 1], got {p}")
-    return p
 
 
 def stochastic_sign(x, rng):
