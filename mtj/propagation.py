@@ -314,8 +314,8 @@ def _problem(delta, drive, field, n, upper):
 def _initial(n, delta, field):
     """r(0) to order n: the leading coefficients of one expansion per (Δ, h) to the next multiple of
     INITIAL_ORDER_STEP. A coefficient does not depend on where the series is cut, only its quadrature rounding
-    does (~1e-11 at Δ = 40 for any node count, tested against the 80-bit twin), and a map's drives need ~30 orders
-    at one (Δ, h): the expansion, not the propagation, was the cost of those drives."""
+    does (~1e-11 at Δ = 40 for any node count, tested against the 80-bit twin). A map's drives need ~30 orders at
+    one (Δ, h); an expansion per order would be ~10 % of the map's time."""
     return _initial_expansion(-(-n // INITIAL_ORDER_STEP) * INITIAL_ORDER_STEP, delta, field)[:n + 1]
 
 
