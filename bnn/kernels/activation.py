@@ -38,8 +38,20 @@ def _count_not_unit(x):
 
 
 def is_signs(x):
-    """True iff every entry of x is -1 or +1 (what a binary layer must be given)."""
+    """True iff every entry of x is -1 or +1."""
     return _count_not_unit(np.ascontiguousarray(x).reshape(-1)) == 0
+
+
+def signs_scale(x):
+    """What a binary layer may be given: a ±1 tensor, or one after inverted dropout (every entry -c, 0 or +c for one
+    c > 0, c = 1 / (1 - p)). Returns (c, dropped) with dropped True iff some entry is 0; None for anything else."""
+    if is_signs(x):
+        return 1.0, False
+    magnitude = np.abs(x)
+    c = float(magnitude.max()) if x.size else 0.0
+    if not c > 0 or not np.all((magnitude == c) | (x == 0)):
+        return None
+    return c, bool(np.any(x == 0))
 
 
 def _elementwise(kernel, out_like, *arrays):

@@ -1,13 +1,15 @@
 """BinaryConv2d and BinaryDense: ±1 activations times binary weights through the XNOR-popcount kernels.
 
-Forward: the input must be the ±1 output of a Sign layer. It is packed into uint64 words (bit 1 = +1), then
+Forward: the input must be the ±1 output of a Sign layer, or that after inverted dropout (entries -c, 0, +c with
+  c = 1/(1-p), as in the reference code, which drops after the sign: see `_BinaryLayer.forward` for the exact
+  product). It is packed into uint64 words (bit 1 = +1), then
   [optional] `activation_errors.apply_to_activations(packed, x, rng, training) -> x` flips bits of the packed words
   in place and negates the same entries of x: this is where a bit-error model (an unreliable memory holding the
   activations) acts, between writing and the XNOR read. x is edited in place when it is a writeable C-contiguous
   array (a Sign layer's output is): the input array *is* the corrupted memory, and the layer's caller gets it back
-  corrupted. The XNOR-popcount product with the packed sign(W) gives integers, scaled by alpha per output unit
+  corrupted (a dropped entry stays 0 whatever its bit, as if the flip had come before the dropout). The XNOR-popcount product with the packed sign(W) gives integers, scaled by alpha per output unit
   (XNOR-Net weights) and shifted by the float bias.
-Backward: float matrix products of the ±1 tensors that the forward actually used (the input after any flips)
+Backward: float matrix products of the tensors that the forward actually used (the input after any flips)
   and W_b = alpha * sign(W). The gradient w.r.t. the input is therefore the straight-through
   estimator of the clean sign: it passes through the flip, as in the paper's code. dL/dW_b becomes dL/dW (the
   latent weights) by the weight scheme (see binary_weights.py).
@@ -17,7 +19,7 @@ Weight errors: `weight_errors.apply(packed, nbits, rng, training) -> packed` (a 
 """
 import numpy as np
 
-from ..kernels.activation import is_signs
+from ..kernels.activation import signs_scale
 from ..kernels.bitpack import pack_conv_input, pack_conv_weights, pack_signs
 from ..kernels.conv import binary_conv2d_packed
 from ..kernels.gemm import xnor_gemm
@@ -53,13 +55,26 @@ class _BinaryLayer(Layer):
 
     def forward(self, x, training):
         self.output_shape(x.shape)
-        if not is_signs(x):
-            raise ValueError(f"{self.name} ({self.describe()}): input must be ±1 (the output of a Sign layer)")
+        scale = signs_scale(x)
+        if scale is None:
+            raise ValueError(f"{self.name} ({self.describe()}): input must be ±1 (the output of a Sign layer), or "
+                             "that after dropout (every entry -c, 0 or +c for one c > 0)")
+        scale, dropped = scale
         signs, alpha = self.binary_weight()
         packed = self._pack_input(x)[0]
         if self.activation_errors is not None:   # flips packed in place; x becomes what was multiplied
             x = self.activation_errors.apply_to_activations(packed, x, self.rng, training)
-        out = self._xnor(packed, self._pack_weights(signs, training))
+        packed_weights = self._pack_weights(signs, training)
+        if dropped:
+            # x = c * t with t in {-1, 0, +1}, and t = (a + b) / 2 for the ±1 tensors a (0 read as +1, which is what
+            # packing x already gave, flips included) and b (0 read as -1): two exact XNOR products.
+            out = self._xnor(self._pack_input(x)[0], packed_weights)
+            out += self._xnor(self._pack_input(np.where(x == 0, x.dtype.type(-1), x))[0], packed_weights)
+            scale /= 2
+        else:
+            out = self._xnor(packed, packed_weights)
+        if scale != 1:
+            out *= np.float32(scale)
         shape = (1, -1) + (1,) * (out.ndim - 2)
         if alpha is not None:
             out *= alpha.reshape(shape)

@@ -7,14 +7,13 @@ conv 96@11x11 stride 4 -> BN -> ReLU -> maxpool 3/2
 -> BN (1d, eps 1e-3) -> dropout 0.5 -> dense to classes.
 
 A binary block is BN (affine, weight starts at 1, clamped to >= 0.01; eps 1e-4, momentum 0.1) -> sign (STE) ->
-binary conv or dense (XNOR-Net weights, float bias) -> ReLU. Weights N(0, 0.05^2), biases 0.
+[dropout] -> binary conv or dense (XNOR-Net weights, float bias) -> ReLU. Weights N(0, 0.05^2), biases 0.
 
 The input is 3 x input_size x input_size: 227 is the reference (6x6x256 = 9216 features reach the first dense
 layer); a smaller input (e.g. 96 px for CPU runs) keeps the same layer sequence with smaller maps. The sequence needs
 input_size >= 67 (each of the three 3/2 max pools needs at least a 3x3 map).
 
-As in NiN (see nin.py), the binary block's dropout acts on the block's float input, before its BatchNorm, so that the
-binary layer reads pure +-1 bits.
+As in NiN (see nin.py), the binary block's dropout comes after the sign, where the reference code puts it.
 """
 from ..kernels.im2col import conv_output_size
 from ..layers import (BatchNorm, BinaryConv2d, BinaryDense, Conv2d, Dense, Dropout, Flatten, MaxPool2d, ReLU, Sign,
@@ -59,11 +58,13 @@ def alexnet(rng, num_classes=1000, input_size=227, weights=None, dropout=0.5):
     ]
 
     def block(name, layer, c_in, spatial, drop=False):
-        if drop and dropout:
-            layers.append((f"drop{name}", Dropout(dropout, rng)))
         layers.extend([
             (f"bn{name}", BatchNorm(c_in, spatial=spatial, affine=True, eps=1e-4, momentum=0.1, min_weight=0.01)),
             (f"sign{name}", Sign()),
+        ])
+        if drop and dropout:
+            layers.append((f"drop{name}", Dropout(dropout, rng)))
+        layers.extend([
             (f"{'conv' if spatial else 'fc'}{name}", layer),
             (f"relu{name}", ReLU()),
         ])

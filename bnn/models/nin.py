@@ -7,13 +7,13 @@ conv 192@5x5 pad 2 -> BN (no affine) -> ReLU
 -> BN (no affine) -> conv 10@1x1 -> ReLU -> global avgpool (8x8).
 
 A binary block is BN (affine, weight starts at 1, clamped to >= 0.01; eps 1e-4, momentum 0.1) -> sign (STE) ->
-binary conv (XNOR-Net weights, float bias) -> ReLU. Conv weights N(0, 0.05^2), biases 0.
+[dropout 0.5] -> binary conv (XNOR-Net weights, float bias) -> ReLU. Conv weights N(0, 0.05^2), biases 0.
 
-Dropout (one deviation from the reference code). The reference drops *after* the sign, so its binary conv reads
-{0, +-2}: no longer a +-1 tensor, so neither an XNOR-popcount product nor a bit in an MRAM cell. Here the two
-dropout layers act on the block's float input, before its BatchNorm: the binary conv keeps reading pure +-1 bits
-(the quantity the bit-error model corrupts), and a dropped feature still removes that input's information.
-`dropout=0` removes them (bnn.train builds models with their defaults, so training runs keep dropout 0.5).
+Dropout sits where the reference code puts it, after the sign: the binary conv reads {0, +-2} during training and
+computes that product exactly as two XNOR-popcount products (bnn/layers/binary.py); the BatchNorm in front of it
+sees the same undropped input in training and at test, so its running statistics are those the test pass needs.
+The bit errors act on the sign bits the dropout reads. `dropout=0` removes the two dropout layers (bnn.train builds
+models with their defaults, so training runs keep dropout 0.5).
 """
 from ..layers import (AvgPool2d, BatchNorm, BinaryConv2d, Conv2d, Dropout, Flatten, MaxPool2d, ReLU, Sign,
                       XnorWeights)
@@ -47,11 +47,13 @@ def nin(rng, num_classes=10, weights=None, dropout=0.5, input_channels=3):
     ]
 
     def block(name, c_in, c_out, k, drop=False):
-        if drop and dropout:
-            layers.append((f"drop{name}", Dropout(dropout, rng)))
         layers.extend([
             (f"bn{name}", BatchNorm(c_in, spatial=True, affine=True, eps=1e-4, momentum=0.1, min_weight=0.01)),
             (f"sign{name}", Sign()),
+        ])
+        if drop and dropout:
+            layers.append((f"drop{name}", Dropout(dropout, rng)))
+        layers.extend([
             (f"conv{name}", BinaryConv2d(c_in, c_out, k, rng, weights, padding=k // 2)),
             (f"relu{name}", ReLU()),
         ])

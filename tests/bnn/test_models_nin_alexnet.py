@@ -23,7 +23,9 @@ def test_nin_layer_sequence_is_the_reference():
         ("BinaryConv2d", (192, 192, 3, 3)), ("BinaryConv2d", (192, 192, 1, 1)), ("Conv2d", (10, 192, 1, 1))]
     shapes = dict(zip([layer.name for layer in model.layers], model.output_shapes(batch=4)))
     assert shapes["pool3"] == (4, 96, 16, 16) and shapes["pool6"] == (4, 192, 8, 8) and shapes["pool9"] == (4, 10, 1, 1)
+    names = [layer.name for layer in model.layers]
     assert [layer.name for layer in model.layers if isinstance(layer, Dropout)] == ["drop4", "drop7"]
+    assert names[names.index("sign4"):names.index("conv4") + 1] == ["sign4", "drop4", "conv4"]   # the reference's order
     assert not any(isinstance(layer, Dropout) for layer in nin(np.random.default_rng(0), dropout=0).layers)
 
 

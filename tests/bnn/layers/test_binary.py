@@ -6,9 +6,9 @@ import pytest
 
 from bnn.errors import BitErrors
 from bnn.kernels.bitpack import pack_signs, unpack_signs
-from bnn.layers import BinaryConv2d, BinaryDense, BinaryNetWeights, XnorWeights
+from bnn.layers import BinaryConv2d, BinaryDense, BinaryNetWeights, Dropout, XnorWeights
 from bnn.layers.conv import conv2d_backward, conv2d_forward
-from bnn.layers.dense import dense_forward
+from bnn.layers.dense import dense_backward, dense_forward
 
 
 @pytest.fixture
@@ -65,6 +65,56 @@ def test_binary_conv_backward_is_the_float_backward_of_the_same_tensors(rng):
     np.testing.assert_allclose(layer.grads["bias"], db, rtol=1e-5, atol=1e-5, err_msg="dbias")
     inside = np.abs(layer.params["weight"]) <= 1
     np.testing.assert_allclose(layer.grads["weight"], dwb * inside, rtol=1e-5, atol=1e-5, err_msg="dW (STE)")
+
+
+def float_forward_backward(kind, layer, x, dout):
+    """Output, dx and the bias gradient of the float layer with weights alpha * sign(W), in float64."""
+    wb, bias = effective_weight(layer).astype(np.float64), layer.params["bias"].astype(np.float64)
+    if kind == "conv":
+        out, cache = conv2d_forward(x.astype(np.float64), wb, bias, layer.stride, layer.padding)
+        dx, _, db = conv2d_backward(dout.astype(np.float64), cache)
+    else:
+        out, cache = dense_forward(x.astype(np.float64), wb, bias)
+        dx, _, db = dense_backward(dout.astype(np.float64), cache)
+    return out, dx, db
+
+
+@pytest.mark.parametrize("p", [0.5, 0.3])
+@pytest.mark.parametrize("kind", ["conv", "dense"])
+def test_binary_layers_after_dropout_equal_the_float_product_of_the_dropped_input(rng, kind, p):
+    """Dropout after the sign (as the reference NiN): entries -c, 0, +c, c = 1/(1-p). Two XNOR products give the
+    float product exactly, and the backward is the float backward of that same tensor."""
+    if kind == "conv":
+        layer, x = conv_layer(rng, XnorWeights()), pm1(rng, (3, 70, 7, 8))
+    else:
+        layer, x = BinaryDense(130, 6, rng, XnorWeights(), weight_std=0.5), pm1(rng, (5, 130))
+        layer.params["bias"] = rng.standard_normal(6).astype(np.float32)
+    dropped = Dropout(p, rng).forward(x, True)
+    assert 0.2 < np.mean(dropped == 0) < 0.6
+    out = layer.forward(dropped, True)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dx = layer.backward(dout)
+    ref, dx_ref, db_ref = float_forward_backward(kind, layer, dropped, dout)
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(dx, dx_ref, rtol=1e-5, atol=1e-5, err_msg="dx")
+    np.testing.assert_allclose(layer.grads["bias"], db_ref, rtol=1e-5, atol=1e-5, err_msg="dbias")
+
+
+@pytest.mark.parametrize("kind", ["conv", "dense"])
+def test_bit_errors_after_dropout_negate_kept_entries_and_leave_dropped_ones_zero(rng, kind):
+    if kind == "conv":
+        layer, x = conv_layer(rng, XnorWeights()), pm1(rng, (4, 70, 5, 5))
+    else:
+        layer, x = BinaryDense(70, 4, rng, XnorWeights(), weight_std=0.5), pm1(rng, (6, 70))
+    dropped = Dropout(0.5, rng).forward(x, True)
+    before = dropped.copy()
+    layer.activation_errors = BitErrors(0.1, 0.1)
+    out = layer.forward(dropped, True)
+    np.testing.assert_array_equal(dropped == 0, before == 0)
+    flipped = dropped != before
+    assert flipped.any() and np.array_equal(dropped[flipped], -before[flipped])
+    layer.activation_errors = None
+    np.testing.assert_array_equal(layer.forward(dropped.copy(), True), out)
 
 
 def xnor_latent_grad_by_finite_differences(fd_grad, w, x, dout):
@@ -191,6 +241,10 @@ def test_binary_layers_reject_bad_input(rng):
         conv.forward(pm1(rng, (2, 3, 12, 12)), True)
     with pytest.raises(ValueError, match="conv2 .* input must be ±1"):
         conv.forward(rng.standard_normal((2, 20, 12, 12)).astype(np.float32), True)
+    two_magnitudes = 2 * pm1(rng, (2, 20, 12, 12))
+    two_magnitudes[0, 0, 0, :2] = (0, 1)
+    with pytest.raises(ValueError, match=r"conv2 .* or that after dropout \(every entry -c, 0 or \+c"):
+        conv.forward(two_magnitudes, True)
     dense = BinaryDense(800, 500, rng, XnorWeights())
     dense.name = "fc3"
     with pytest.raises(ValueError, match=r"fc3 \(800 -> 500\): expected input of shape \(N, 800\), got \(4, 801\)"):
