@@ -122,10 +122,10 @@ def torch_worker(args):
             self.padding = k // 2
 
         def forward(self, x):
-            if self.drop is not None:
-                x = self.drop(x)
             self.bn.weight.data.clamp_(min=0.01)
             x = SignSTE.apply(self.bn(x))
+            if self.drop is not None:
+                x = self.drop(x)
             return F.relu(F.conv2d(x, XnorWeight.apply(self.weight), self.bias, padding=self.padding))
 
     model = nn.Sequential(
