@@ -6,9 +6,10 @@ Forward: the input must be the ±1 output of a Sign layer, or that after inverte
   [optional] `activation_errors.apply_to_activations(packed, x, rng, training) -> x` flips bits of the packed words
   in place and negates the same entries of x: this is where a bit-error model (an unreliable memory holding the
   activations) acts, between writing and the XNOR read. x is edited in place when it is a writeable C-contiguous
-  array (a Sign layer's output is): the input array *is* the corrupted memory, and the layer's caller gets it back
-  corrupted (a dropped entry stays 0 whatever its bit, as if the flip had come before the dropout). The XNOR-popcount product with the packed sign(W) gives integers, scaled by alpha per output unit
-  (XNOR-Net weights) and shifted by the float bias.
+  array (a Sign or Dropout layer's output is): the input array *is* the corrupted memory, and the layer's caller
+  gets it back corrupted (a dropped entry stays 0 whatever its bit, as if the flip had come before the dropout).
+  The XNOR-popcount product with the packed sign(W) gives integers, scaled by alpha per output unit (XNOR-Net
+  weights) and shifted by the float bias.
 Backward: float matrix products of the tensors that the forward actually used (the input after any flips)
   and W_b = alpha * sign(W). The gradient w.r.t. the input is therefore the straight-through
   estimator of the clean sign: it passes through the flip, as in the paper's code. dL/dW_b becomes dL/dW (the

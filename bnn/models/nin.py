@@ -12,8 +12,8 @@ A binary block is BN (affine, weight starts at 1, clamped to >= 0.01; eps 1e-4, 
 Dropout sits where the reference code puts it, after the sign: the binary conv reads {0, +-2} during training and
 computes that product exactly as two XNOR-popcount products (bnn/layers/binary.py); the BatchNorm in front of it
 sees the same undropped input in training and at test, so its running statistics are those the test pass needs.
-The bit errors act on the sign bits the dropout reads. `dropout=0` removes the two dropout layers (bnn.train builds
-models with their defaults, so training runs keep dropout 0.5).
+A bit error flips a sign bit; a dropped entry stays 0 whatever its bit. `dropout=0` removes the two dropout
+layers (bnn.train builds models with their defaults, so training runs keep dropout 0.5).
 """
 from ..layers import (AvgPool2d, BatchNorm, BinaryConv2d, Conv2d, Dropout, Flatten, MaxPool2d, ReLU, Sign,
                       XnorWeights)
