@@ -72,11 +72,11 @@ class BitErrors:
     def apply_to_activations(self, packed, x, rng, training):
         """Corrupt the activations a binary layer is about to multiply; returns x as read back.
 
-        x: (N, nbits, ...) ±1 float input; packed: its signs packed along axis 1 into a last word axis,
-        (N, ..., ceil(nbits/64)) uint64, as the binary layers pack it.  The flipped bits are XORed into `packed`
-        in place and the same entries of x are negated: in x itself when it is a writeable C-contiguous array
-        (the activation memory is what the errors corrupt, and copying x would cost more than the flips), in a
-        copy otherwise.
+        x: (N, nbits, ...) float input, ±1 or that after dropout (-c, 0, +c); packed: its signs packed along axis 1
+        into a last word axis, (N, ..., ceil(nbits/64)) uint64, as the binary layers pack it (0 as bit 1, +1). The
+        flipped bits are XORed into `packed` in place and the same entries of x are negated (a dropped 0 stays 0):
+        in x itself when it is a writeable C-contiguous array (the activation memory is what the errors corrupt,
+        and copying x would cost more than the flips), in a copy otherwise.
         """
         if not self.active or not (training or self.at_test):
             return x

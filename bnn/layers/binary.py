@@ -67,8 +67,9 @@ class _BinaryLayer(Layer):
             x = self.activation_errors.apply_to_activations(packed, x, self.rng, training)
         packed_weights = self._pack_weights(signs, training)
         if dropped:
-            # x = c * t with t in {-1, 0, +1}, and t = (a + b) / 2 for the ±1 tensors a (0 read as +1, which is what
-            # packing x already gave, flips included) and b (0 read as -1): two exact XNOR products.
+            # x = c * t with t in {-1, 0, +1}, and t = (a + b) / 2 for the ±1 tensors a (0 read as +1) and b (0 read
+            # as -1): two exact XNOR products. a is x packed again, not `packed`: a bit error may have flipped the bit
+            # of a dropped entry in `packed`, while x keeps it 0.
             out = self._xnor(self._pack_input(x)[0], packed_weights)
             out += self._xnor(self._pack_input(np.where(x == 0, x.dtype.type(-1), x))[0], packed_weights)
             scale /= 2
