@@ -128,7 +128,9 @@ def ber_accuracy_figure(results, title=None, unfinished=None, reference=None, re
                 ax.grid(True, which="major", color="0.9", lw=0.5)
                 ax.spines[["top", "right"]].set_visible(False)
         fig.supxlabel("bit error rate during training", fontsize=STYLE["font.size"])
-        fig.suptitle(f"{title + ': ' if title else ''}{_spread(results, unfinished)}", fontsize=STYLE["font.size"])
+        # the account on a line of its own: beside a title it overflows the 3.4-inch figure and gets clipped
+        account = _spread(results, unfinished)
+        fig.suptitle(f"{title}\n{account}" if title else account, fontsize=STYLE["font.size"])
     return fig
 
 
