@@ -4,6 +4,7 @@ import csv
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
 from bnn import results, sweep_plot
@@ -127,3 +128,13 @@ def test_learning_curves_draw_one_line_per_run(tmp_path):
 def test_ylim_zooms_the_accuracy_axis():
     fig = sweep_plot.ber_accuracy_figure({b: np.array(v) for b, v in ACCURACY.items()}, ylim=(98.5, 99.6))
     assert all(ax.get_ylim() == (98.5, 99.6) for ax in fig.axes)
+
+
+def test_a_long_title_and_the_run_count_fit_inside_the_figure():
+    fig = sweep_plot.ber_accuracy_figure({b: np.array(v) for b, v in ACCURACY.items()},
+                                         title="NiN, CIFAR-10 (JPEG), 12 epochs", unfinished={0.05: [0.34]})
+    FigureCanvasAgg(fig).draw()   # lays the figure out as a saved file is
+    title, = [text for text in fig.texts if "unfinished" in text.get_text()]
+    assert title.get_text().startswith("NiN, CIFAR-10 (JPEG), 12 epochs") and "over 3 runs" in title.get_text()
+    box, page = title.get_window_extent(), fig.bbox
+    assert page.x0 <= box.x0 and box.x1 <= page.x1, "the title is clipped at the figure's edges"
