@@ -26,11 +26,9 @@ sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != 
 import bnn  # noqa: E402,F401  (first: it makes BLAS single-threaded before NumPy loads)
 import numpy as np  # noqa: E402
 
-import datasets  # noqa: E402
 from bnn import checkpoint  # noqa: E402
 from bnn.checkpoint import write_atomic  # noqa: E402
-from bnn.layers import BatchNorm  # noqa: E402
-from bnn.train import TrainConfig, build_model, evaluate, load_split  # noqa: E402
+from bnn.train import TrainConfig, build_model, evaluate, load_split, precise_batchnorm  # noqa: E402
 
 STAGE = 15   # epochs per lr stage of the reference recipe
 
@@ -45,23 +43,6 @@ def stage_statistics(accuracies):
     return rows
 
 
-def recompute_batchnorm(model, train_ds, batch_size, rng):
-    """Set every BatchNorm's running statistics to the average of its batch statistics over one pass of the training
-    set in training mode (momentum 1/(i+1) at batch i: a cumulative mean), parameters unchanged."""
-    layers = [layer for layer in model.layers if isinstance(layer, BatchNorm)]
-    momenta = [layer.momentum for layer in layers]
-    model.train()
-    try:
-        for i, (x, _) in enumerate(datasets.batches(train_ds, batch_size, rng)):
-            for layer in layers:
-                layer.momentum = 1.0 / (i + 1)
-            model.forward(x)
-    finally:
-        for layer, momentum in zip(layers, momenta):
-            layer.momentum = momentum
-    model.eval()
-
-
 def evaluate_checkpoint(path, data_root=None):
     """(epoch, test accuracy as saved, test accuracy after precise BN) of a checkpoint."""
     ckpt = checkpoint.load(path)
@@ -70,7 +51,7 @@ def evaluate_checkpoint(path, data_root=None):
     model.load_state(ckpt.model_state)
     train_ds, test_ds = load_split(config, "train", data_root), load_split(config, "test", data_root)
     _, saved = evaluate(model, test_ds, config.batch_size)
-    recompute_batchnorm(model, train_ds, config.batch_size, np.random.default_rng(0))
+    precise_batchnorm(model, train_ds, config.batch_size, np.random.default_rng(0))
     _, precise = evaluate(model, test_ds, config.batch_size)
     return ckpt.epoch, float(saved), float(precise)
 

@@ -30,7 +30,7 @@ import datasets
 
 from . import checkpoint, interrupt
 from .errors import ErrorConfig, stochastic_sign
-from .layers import Sign, softmax_cross_entropy
+from .layers import BatchNorm, Sign, softmax_cross_entropy
 from .models import DATASETS, QUICK_RECIPES, RECIPES, build
 from .optim import learning_rate, make_optimizer
 
@@ -195,6 +195,25 @@ def evaluate(model, dataset, batch_size=1000):
         correct += (logits.argmax(axis=1) == y).sum()
         interrupt.check("during a test pass")
     return loss_sum / len(dataset), correct / len(dataset)
+
+
+def precise_batchnorm(model, dataset, batch_size, rng, training_input=True):
+    """Set every BatchNorm's running statistics to the mean of its batch statistics over one pass of `dataset`
+    (momentum 1/(i+1) at batch i), parameters unchanged: "precise BN", free of the noise of a running average that
+    remembers about the last 1/momentum batches. training_input: every layer runs in training mode (bit errors,
+    dropout), as in training; otherwise only the BatchNorms do, so they measure the input of an error-free test."""
+    norms = [layer for layer in model.layers if isinstance(layer, BatchNorm)]
+    momenta = [layer.momentum for layer in norms]
+    try:
+        for i, (x, _) in enumerate(datasets.batches(dataset, batch_size, rng)):
+            for layer in norms:
+                layer.momentum = 1.0 / (i + 1)
+            for layer in model.layers:
+                x = layer.forward(x, training_input or isinstance(layer, BatchNorm))
+                layer.cache = None
+    finally:
+        for layer, momentum in zip(norms, momenta):
+            layer.momentum = momentum
 
 
 def write_metrics(path, history):
