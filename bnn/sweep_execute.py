@@ -26,7 +26,7 @@ from pathlib import Path
 from . import interrupt
 from .results import collect_results
 from .sweep_plan import plan, run_config, whole_number
-from .sweep_run import default_trainer, execute_run
+from .sweep_run import default_trainer, epochs_left, execute_run
 
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS",) + BLAS_THREAD_VARIABLES
@@ -65,15 +65,22 @@ def thread_environment(threads):
 
 class Progress:
     """Prints one line per finished run (counts, the run's accuracies and time, elapsed time and ETA), and one per
-    failed or stopped run."""
+    failed or stopped run.
 
-    def __init__(self, total, log):
-        self.total, self.log = total, log
-        self.done = self.trained = 0
+    The ETA counts epochs, not runs: a sweep that resumes a run near its end must not take that run's few minutes
+    for the cost of a whole one. Rate: the epochs the finished runs trained in this sweep per second of its elapsed
+    time (so parallel workers count); work left: the epochs the other runs still had to train when it started.
+    """
+
+    def __init__(self, epochs_left, log):
+        """epochs_left: {run label: epochs it still had to train when the sweep started} for every planned run."""
+        self.total, self.epochs_left, self.log = len(epochs_left), dict(epochs_left), log
+        self.done = self.epochs_trained = 0
         self.start = time.perf_counter()
 
     def update(self, spec, outcome):
         self.done += 1
+        trained = self.epochs_left.pop(spec.label)
         rec = outcome.record
         width = len(str(self.total))
         head = f"[{self.done:{width}d}/{self.total}] {spec.label}"
@@ -81,14 +88,17 @@ class Progress:
             self.log(f"{head}: already finished, test accuracy {rec['final_test_accuracy']:.4f}")
             return
         from .train import format_seconds
-        self.trained += 1
+        self.epochs_trained += trained
         elapsed = time.perf_counter() - self.start
-        eta = elapsed / self.trained * (self.total - self.done)
+        left = sum(self.epochs_left.values())
+        eta = "ETA " + format_seconds(elapsed / self.epochs_trained * left) if self.epochs_trained or not left \
+            else "ETA unknown"
         self.log(f"{head}: test accuracy {rec['final_test_accuracy']:.4f} (best {rec['best_test_accuracy']:.4f}), "
-                 f"{rec['seconds']:.1f} s | elapsed {format_seconds(elapsed)}, ETA {format_seconds(eta)}")
+                 f"{rec['seconds']:.1f} s | elapsed {format_seconds(elapsed)}, {eta}")
 
     def failed(self, spec, error):
         self.done += 1
+        self.epochs_left.pop(spec.label)
         self.log(f"[{self.done}/{self.total}] {spec.label}: FAILED: {type(error).__name__}: {error}")
 
     def stopped(self, spec, stop):
@@ -186,7 +196,8 @@ def sweep(base_config, bers, repeats, out_dir, *, seed=0, workers=None, threads=
         threads = 1
     elif int(threads) != threads or threads < 1:
         raise ValueError(f"threads must be a positive integer, got {threads!r}")
-    progress, failures, pending = Progress(len(specs), log), [], specs
+    progress = Progress({spec.label: epochs_left(spec) for spec in specs}, log)
+    failures, pending = [], specs
     for wait in (False, True):  # first pass: every run not held by another sweep; second: wait for those
         if scheduler is None:
             outcomes = _local_outcomes(pending, trainer, workers, threads, wait)

@@ -9,7 +9,8 @@ run (same seed, same config), never another sweep's.
 
 What the sweep knows about the training engine (bnn.train) is in `default_trainer` and `run_summary`: a trainer is
 any picklable `trainer(config, out_dir, resume=True)` returning an object with final_test_accuracy,
-best_test_accuracy, seconds and history (one dict per epoch, accuracies as fractions).
+best_test_accuracy, seconds and history (one dict per epoch, accuracies as fractions); a run's config has
+`epochs`, its planned epochs (the progress lines' ETA counts epochs).
 """
 import dataclasses
 import functools
@@ -18,7 +19,8 @@ import json
 from pathlib import Path
 
 from . import interrupt
-from .results import epochs_done, locked, package_version, planned_epochs, read_record, write_text_atomic
+from .results import (epochs_done, locked, package_version, planned_epochs, read_record, unfinished_row,
+                      write_text_atomic)
 
 
 def default_trainer(data_root=None, progress=False):
@@ -79,6 +81,15 @@ def read_result(spec):
     _check_same(spec, "seed", record["seed"], spec.seed)
     _check_same(spec, "config", record["config"], config_record(spec.config))
     return record
+
+
+def epochs_left(spec):
+    """Epochs the run has still to train: none once it has a result.json, else its planned epochs less those its
+    folder's metrics.csv records (a resumed run continues after them)."""
+    if (spec.directory / "result.json").exists():
+        return 0
+    row = unfinished_row(spec.ber, spec.repeat, spec.directory)
+    return max(spec.config.epochs - (row["epochs_done"] if row else 0), 0)
 
 
 def execute_run(spec, trainer, threads, wait=False):

@@ -20,6 +20,8 @@ import numpy as np
 import pytest
 
 from bnn import sweep as sw
+from bnn import sweep_execute
+from bnn.sweep_run import epochs_left
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -185,6 +187,28 @@ def test_progress_lines_count_runs_and_give_an_eta(tmp_path):
     assert lines[0].startswith("[1/2] ber=0 rep=0: test accuracy ")
     assert lines[1].startswith("[2/2] ber=0.2 rep=0: test accuracy ")
     assert "ETA 0:00:00" in lines[1] and "ETA" in lines[0]
+
+
+def test_eta_counts_the_epochs_left_so_a_resumed_run_is_not_taken_for_a_whole_one(monkeypatch):
+    clock = iter([0.0, 100.0, 1300.0])
+    monkeypatch.setattr(sweep_execute.time, "perf_counter", lambda: next(clock))
+    lines = []
+    progress = sw.Progress({"resumed": 1, "new": 12, "other": 12}, lines.append)
+    ran = sw.RunOutcome("ran", {"final_test_accuracy": 0.5, "best_test_accuracy": 0.6, "seconds": 1.0})
+    progress.update(SimpleNamespace(label="resumed"), ran)     # its last epoch took 100 s: 24 epochs are left
+    progress.update(SimpleNamespace(label="new"), ran)         # 13 epochs in 1300 s: 12 left
+    assert lines[0].endswith("elapsed 0:01:40, ETA 0:40:00") and lines[1].endswith("elapsed 0:21:40, ETA 0:20:00")
+
+
+def test_epochs_left_reads_the_epochs_a_run_folder_has_done(tmp_path):
+    (tmp_path / "runs/ber=0.01/rep=1/crash_after").parent.mkdir(parents=True)
+    (tmp_path / "runs/ber=0.01/rep=1/crash_after").write_text("0")      # the run stops after its first of 3 epochs
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_fake_sweep(tmp_path)
+    specs = {spec.label: spec for spec in sw.plan(FakeConfig(), [0.0, 0.01, 0.1], 2, tmp_path, 0, fake_config)}
+    assert {label: epochs_left(spec) for label, spec in specs.items()} == {
+        "ber=0 rep=0": 0, "ber=0 rep=1": 0, "ber=0.01 rep=0": 0, "ber=0.01 rep=1": 2, "ber=0.1 rep=0": 0,
+        "ber=0.1 rep=1": 0}
 
 
 # --- rerun, resume, conflicts ----------------------------------------------------------------------------------
