@@ -12,6 +12,7 @@ any picklable `trainer(config, out_dir, resume=True)` returning an object with f
 best_test_accuracy, seconds and history (one dict per epoch, accuracies as fractions); a run's config has
 `epochs`, its planned epochs (the progress lines' ETA counts epochs).
 """
+import csv
 import dataclasses
 import functools
 import gc
@@ -88,7 +89,10 @@ def epochs_left(spec):
     folder's metrics.csv records (a resumed run continues after them)."""
     if (spec.directory / "result.json").exists():
         return 0
-    row = unfinished_row(spec.ber, spec.repeat, spec.directory)
+    try:
+        row = unfinished_row(spec.ber, spec.repeat, spec.directory)
+    except (OSError, ValueError, ArithmeticError, csv.Error):   # a damaged folder fails its own run, not the sweep
+        row = None
     return max(spec.config.epochs - (row["epochs_done"] if row else 0), 0)
 
 
@@ -110,7 +114,12 @@ def execute_run(spec, trainer, threads, wait=False):
         config = config_record(spec.config)
         config_path = spec.directory / "config.json"
         if config_path.exists():  # an interrupted run: resume only if it is the same run
-            _check_same(spec, "config", json.loads(config_path.read_text()), config)
+            try:
+                found = json.loads(config_path.read_text())
+            except ValueError as error:   # config.json is written atomically: damaged by something else
+                raise ValueError(f"{config_path} is not valid JSON ({error}); it should hold the run's config. "
+                                 "Delete the run folder to train this run from scratch") from error
+            _check_same(spec, "config", found, config)
         else:
             write_text_atomic(config_path, json.dumps(config, indent=2))
         final, best, seconds, history = run_summary(trainer(spec.config, spec.directory, resume=True))

@@ -215,6 +215,16 @@ def test_epochs_left_reads_the_epochs_a_run_folder_has_done(tmp_path):
         "ber=0 rep=0": 0, "ber=0 rep=1": 0, "ber=0.01 rep=0": 0, "ber=0.01 rep=1": 2, "ber=0.1 rep=0": 0,
         "ber=0.1 rep=1": 0}
 
+    damaged = specs["ber=0.01 rep=1"].directory
+    (damaged / "metrics.csv").write_text("epoch,test_accuracy\nnot a number,0.5\n")
+    assert epochs_left(specs["ber=0.01 rep=1"]) == 3       # the estimate falls back to the whole run
+    (damaged / "config.json").write_text("{truncated")
+    assert epochs_left(specs["ber=0.01 rep=1"]) == 3
+    # the run itself reports the damage, and the others finish
+    with pytest.raises(sweep_execute.SweepFailed, match=r"1 of 6 runs failed: ber=0.01 rep=1 \(ValueError: "
+                                                        r".*config.json is not valid JSON"):
+        run_fake_sweep(tmp_path)
+
 
 # --- rerun, resume, conflicts ----------------------------------------------------------------------------------
 
