@@ -91,8 +91,12 @@ class Progress:
         self.epochs_trained += trained
         elapsed = time.perf_counter() - self.start
         left = sum(self.epochs_left.values())
-        eta = "ETA " + format_seconds(elapsed / self.epochs_trained * left) if self.epochs_trained or not left \
-            else "ETA unknown"
+        if not left:
+            eta = "ETA 0:00:00"
+        elif self.epochs_trained:
+            eta = "ETA " + format_seconds(elapsed / self.epochs_trained * left)
+        else:
+            eta = "ETA unknown"     # only runs resumed after their last epoch so far: no rate yet
         self.log(f"{head}: test accuracy {rec['final_test_accuracy']:.4f} (best {rec['best_test_accuracy']:.4f}), "
                  f"{rec['seconds']:.1f} s | elapsed {format_seconds(elapsed)}, {eta}")
 

@@ -204,6 +204,11 @@ def test_eta_counts_the_epochs_left_so_a_resumed_run_is_not_taken_for_a_whole_on
     progress.update(SimpleNamespace(label="killed after its last epoch"), ran)     # no epoch trained: no rate yet
     assert lines[2].endswith("elapsed 0:00:05, ETA unknown")
 
+    clock = iter([0.0, 5.0])
+    progress = sw.Progress({"the only run, killed after its last epoch": 0}, lines.append)
+    progress.update(SimpleNamespace(label="the only run, killed after its last epoch"), ran)
+    assert lines[3].endswith("elapsed 0:00:05, ETA 0:00:00")
+
 
 def test_epochs_left_reads_the_epochs_a_run_folder_has_done(tmp_path):
     (tmp_path / "runs/ber=0.01/rep=1/crash_after").parent.mkdir(parents=True)
